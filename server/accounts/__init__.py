@@ -1,0 +1,1 @@
+"""Accounts: admins and agents, their passwords and sessions."""

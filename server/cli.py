@@ -1,0 +1,200 @@
+"""``parley``: serve, demo, migrate, create-user, create-site."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+from server.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("parley")
+
+DEMO_SITE_KEY = "demo"
+DEMO_ACCOUNTS = (
+    ("admin@parley.example", "Ada Admin", "admin"),
+    ("agent@parley.example", "Alex Agent", "agent"),
+)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        sys.exit(f"parley: configuration error: {exc}")
+
+
+def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from server.db.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.db.migrate import current_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database at revision {current_revision(settings.database_url)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.db.migrate import current_revision
+
+    settings = _settings()
+    revision = current_revision(settings.database_url)
+    if revision != _head_revision():
+        sys.exit(
+            f"parley: the database is at revision {revision or 'none'}, not {_head_revision()}; "
+            "run `parley migrate` first"
+        )
+    uvicorn.run(
+        "server.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        # A hard ceiling against abuse; the protocol's own, smaller frame limit
+        # answers with an error frame and keeps the socket open.
+        ws_max_size=max(1 << 20, settings.max_frame_bytes * 4),
+        ws_ping_interval=settings.heartbeat_interval_s,
+        ws_ping_timeout=settings.heartbeat_interval_s,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from server.accounts.store import create_user
+    from server.db import Database
+    from server.errors import ParleyError
+
+    password = args.password or os.environ.get("PARLEY_PASSWORD") or getpass.getpass("Password: ")
+    db = Database(_settings().database_url)
+    try:
+        user = db.write_sync(
+            lambda c: create_user(c, email=args.email, name=args.name or "", password=password, role=args.role)
+        )
+    except ParleyError as exc:
+        sys.exit(f"parley: {exc.code}: {exc.message}")
+    finally:
+        db.close()
+    print(f"created {user.role} {user.email} ({user.id})")
+    return 0
+
+
+def cmd_create_site(args: argparse.Namespace) -> int:
+    from server.db import Database
+    from server.errors import ParleyError
+    from server.sites.store import create_site
+
+    db = Database(_settings().database_url)
+    try:
+        site = db.write_sync(
+            lambda c: create_site(c, name=args.name, allowed_domains=args.domain, key=args.key)
+        )
+    except ParleyError as exc:
+        sys.exit(f"parley: {exc.code}: {exc.message}")
+    finally:
+        db.close()
+    print(f"created site {site.name!r}: key {site.key}, allowed domains {', '.join(site.allowed_domains)}")
+    print(f"identity verification secret (keep it on your server): {site.identity_secret}")
+    return 0
+
+
+def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """The demo site and accounts; passwords are new on every run and printed."""
+    from server.accounts.store import create_user, set_password, user_by_email
+    from server.db import Database
+    from server.sites.store import create_site, site_by_key
+
+    db = Database(settings.database_url)
+    accounts = []
+    try:
+        if db.write_sync(site_by_key, DEMO_SITE_KEY) is None:
+            db.write_sync(
+                lambda c: create_site(
+                    c, name="Demo shop", key=DEMO_SITE_KEY, allowed_domains=["localhost", "127.0.0.1"]
+                )
+            )
+        for email, name, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(9)
+            existing = db.write_sync(user_by_email, email)
+            if existing is None:
+                db.write_sync(lambda c: create_user(c, email=email, name=name, password=password, role=role))
+            else:
+                db.write_sync(lambda c: set_password(c, existing.id, password))
+            accounts.append((role, email, password))
+    finally:
+        db.close()
+    return accounts
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    accounts = seed_demo(settings)
+    base = f"http://{args.host}:{args.port}"
+    print()
+    print("Parley demo")
+    print(f"  server:    {base}   (database: {settings.database_url})")
+    print(f"  site key:  {DEMO_SITE_KEY}   (visitor socket: ws://{args.host}:{args.port}/ws/v1/visitor?site=demo)")
+    for role, email, password in accounts:
+        print(f"  {role:<9}  {email}   password: {password}")
+    print(f"  sign in:   {base}/login")
+    print()
+    return cmd_serve(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def serve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    serve_options(sub.add_parser("serve", help="run the server"))
+    serve_options(sub.add_parser("demo", help="migrate, seed the demo site and accounts, and serve"))
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    user = sub.add_parser("create-user", help="create an admin or agent")
+    user.add_argument("--email", required=True)
+    user.add_argument("--name")
+    user.add_argument("--role", choices=["admin", "agent"], default="agent")
+    user.add_argument("--password", help="prefer PARLEY_PASSWORD or the prompt; argv is visible to others")
+    site = sub.add_parser("create-site", help="create a site that embeds the widget")
+    site.add_argument("--name", required=True)
+    site.add_argument("--domain", action="append", required=True, help="allowed domain (repeatable)")
+    site.add_argument("--key", help="public site key (random if omitted)")
+
+    args = parser.parse_args(argv)
+    commands = {
+        "serve": cmd_serve,
+        "demo": cmd_demo,
+        "migrate": cmd_migrate,
+        "create-user": cmd_create_user,
+        "create-site": cmd_create_site,
+    }
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

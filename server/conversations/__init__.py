@@ -1,0 +1,1 @@
+"""Conversations: messages, sequenced events, read state and status."""

@@ -1,0 +1,126 @@
+"""Conversation actions: validate, commit one transaction, publish one envelope.
+
+Sockets learn of a change only from the bus, so one process and ten behave
+the same; the acting socket gets its ack from the return value.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from server.conversations import store
+from server.conversations.store import Author, Change
+from server.db import Database
+from server.errors import InvalidInput
+from server.realtime.bus import Bus
+
+log = logging.getLogger(__name__)
+
+
+async def _commit(db: Database, fn: Any, **kwargs: Any) -> Change:
+    try:
+        return await db.write(lambda conn: fn(conn, **kwargs))
+    except IntegrityError:
+        # Two processes raced on the same client id or conversation; the
+        # loser's transaction rolled back, and a second try sees the winner.
+        log.info("retrying %s after a write conflict", fn.__name__)
+        return await db.write(lambda conn: fn(conn, **kwargs))
+
+
+async def _publish(bus: Bus, change: Change) -> None:
+    if change.frames:
+        await bus.publish(
+            {"t": "events", "conversation": change.conversation, "frames": change.frames}
+        )
+
+
+def check_text(text: str, max_chars: int) -> None:
+    if not text.strip():
+        raise InvalidInput("the message is empty", code="message_empty")
+    if len(text) > max_chars:
+        raise InvalidInput(
+            f"the message has {len(text)} characters; the limit is {max_chars}",
+            code="message_too_long",
+            limit=max_chars,
+            length=len(text),
+        )
+
+
+async def send_message(
+    db: Database,
+    bus: Bus,
+    *,
+    author: Author,
+    client_id: str,
+    text: str,
+    conversation_id: str | None,
+    max_chars: int,
+    site_id: str | None = None,
+    visitor_id: str | None = None,
+) -> dict[str, Any]:
+    check_text(text, max_chars)
+    change = await _commit(
+        db,
+        store.post_message,
+        author=author,
+        client_id=client_id,
+        text=text,
+        conversation_id=conversation_id,
+        site_id=site_id,
+        visitor_id=visitor_id,
+    )
+    await _publish(bus, change)
+    assert change.ack is not None
+    return change.ack
+
+
+async def mark_read(
+    db: Database,
+    bus: Bus,
+    *,
+    conversation_id: str,
+    reader: Author,
+    up_to_seq: int,
+    visitor_id: str | None = None,
+) -> None:
+    change = await _commit(
+        db,
+        store.mark_read,
+        conversation_id=conversation_id,
+        reader=reader,
+        up_to_seq=up_to_seq,
+        visitor_id=visitor_id,
+    )
+    await _publish(bus, change)
+
+
+async def set_status(
+    db: Database, bus: Bus, *, conversation_id: str, status: str, by: Author
+) -> None:
+    change = await _commit(
+        db, store.set_status, conversation_id=conversation_id, status=status, by=by
+    )
+    await _publish(bus, change)
+
+
+async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, active: bool) -> None:
+    """Ephemeral: published, never stored, never replayed."""
+    await bus.publish(
+        {
+            "t": "typing",
+            "conversation": {
+                "id": conversation["id"],
+                "visitor_id": conversation["visitor_id"],
+                "site_id": conversation["site_id"],
+            },
+            "frame": {
+                "type": "typing.updated",
+                "conversation_id": conversation["id"],
+                "author": {"type": author.type, "id": author.id, "name": author.name},
+                "active": active,
+            },
+        }
+    )

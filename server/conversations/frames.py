@@ -1,0 +1,56 @@
+"""How stored events look on the wire. One function per shape, used for live
+delivery, replay and history alike, so the three can never disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.ids import iso
+
+
+def event_frame(
+    conversation_id: str,
+    seq: int,
+    type_: str,
+    data: dict[str, Any],
+    at: Any,
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": type_,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "at": iso(at),
+    }
+    if message is not None:
+        frame["message"] = {
+            "id": message["id"],
+            "seq": seq,
+            "author": {
+                "type": message["author_type"],
+                "id": message["author_id"],
+                "name": data.get("author_name"),
+            },
+            "client_id": message["client_id"],
+            "text": message["text"],
+            "created_at": iso(message["created_at"]),
+        }
+    else:
+        frame.update(data)
+    return frame
+
+
+def conversation_summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "site_id": row["site_id"],
+        "visitor_id": row["visitor_id"],
+        "status": row["status"],
+        "assignee_id": row["assignee_id"],
+        "last_seq": row["last_seq"],
+        "visitor_read_seq": row["visitor_read_seq"],
+        "agent_read_seq": row["agent_read_seq"],
+        "created_at": iso(row["created_at"]),
+        "last_activity_at": iso(row["last_activity_at"]),
+        "closed_at": iso(row.get("closed_at")),
+    }

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from server.ids import new_id, utcnow
+
+STATUSES: tuple[str, ...] = ("open", "snoozed", "closed")
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # One active thread per visitor: makes "find or create" safe across
+        # server processes without a lock of our own.
+        Index(
+            "uq_conversations_active_visitor",
+            "visitor_id",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
+        Index("ix_conversations_site_last_activity", "site_id", "last_activity_at"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("cnv"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    visitor_id: str = Field(foreign_key="visitors.id", index=True, max_length=40)
+    status: str = Field(default="open", max_length=20)
+    assignee_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    # The sequence counter: every event takes last_seq + 1 under the row lock.
+    last_seq: int = Field(default=0)
+    visitor_read_seq: int = Field(default=0)
+    agent_read_seq: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None)
+    closed_by: str | None = Field(default=None, max_length=40)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("msg"), primary_key=True, max_length=40)
+    conversation_id: str = Field(foreign_key="conversations.id", max_length=40)
+    seq: int
+    author_type: str = Field(max_length=20)  # visitor | agent | system
+    author_id: str | None = Field(default=None, max_length=40)
+    client_id: str | None = Field(default=None, index=True, max_length=64)
+    text: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationEvent(SQLModel, table=True):
+    __tablename__ = "conversation_events"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq", name="uq_events_seq"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    conversation_id: str = Field(foreign_key="conversations.id", max_length=40)
+    seq: int
+    type: str = Field(max_length=40)
+    # Message events point at their row instead of copying the text.
+    message_id: str | None = Field(default=None, foreign_key="messages.id", max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,87 @@
+"""The database: one engine, transactions run on worker threads.
+
+SQLAlchemy's sync engine runs on a small thread pool so the event loop never
+waits on disk. SQLite gets one writer thread (it has one writer anyway, and a
+single thread never meets "database is locked"), WAL mode so readers never
+block the writer, and BEGIN IMMEDIATE so a write transaction takes its lock up
+front instead of failing on upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def make_engine(url: str, *, immediate: bool = True) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event decide how transactions start.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = make_engine(url)
+        # Readers on SQLite start deferred transactions so they never queue
+        # behind the writer.
+        self.read_engine = make_engine(url, immediate=False) if self.is_sqlite else self.engine
+        self._writer = ThreadPoolExecutor(1 if self.is_sqlite else 8, thread_name_prefix="db-write")
+        self._reader = ThreadPoolExecutor(4, thread_name_prefix="db-read")
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(connection, *args) in one transaction, committed when it returns."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._in_transaction, fn, args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._in_read, fn, args)
+
+    def _in_transaction(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self.engine.begin() as conn:
+            return fn(conn, *args)
+
+    def _in_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self.read_engine.connect() as conn:
+            return fn(conn, *args)
+
+    def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._in_transaction(fn, args)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

@@ -1,0 +1,177 @@
+"""Wire protocol v1: every frame a client may send, every error code, every close code.
+
+One module is the contract; docs/protocol.md explains it with an example of
+each frame, and a test checks that every code here is documented there.
+Incoming frames are typed models that reject unknown fields and wrong types
+(strict mode: "5" is not an int). Outgoing frames are built as plain dicts by
+the functions that own them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from server.errors import ParleyError
+
+ClientId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
+]
+ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Seq = Annotated[int, Field(ge=0)]
+
+
+class Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Page(Frame):
+    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    title: Annotated[str, StringConstraints(max_length=512)] | None = None
+    referrer: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class ClientInfo(Frame):
+    kind: Literal["web", "ios", "android", "sdk"] = "web"
+    version: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class VisitorHello(Frame):
+    type: Literal["hello"]
+    site_key: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    token: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    page: Page | None = None
+    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    client: ClientInfo | None = None
+    cursors: Annotated[dict[ConversationId, Seq], Field(max_length=100)] = {}
+
+
+class AgentHello(Frame):
+    type: Literal["hello"]
+    cursors: Annotated[dict[ConversationId, Seq], Field(max_length=1000)] = {}
+
+
+class MessageSend(Frame):
+    type: Literal["message.send"]
+    client_id: ClientId
+    conversation_id: ConversationId | None = None
+    # Length is checked by the handler, which names the limit (message_too_long).
+    text: str
+
+
+class ConversationRead(Frame):
+    type: Literal["conversation.read"]
+    conversation_id: ConversationId
+    up_to_seq: Seq
+
+
+class TypingUpdate(Frame):
+    type: Literal["typing.update"]
+    conversation_id: ConversationId
+    active: bool
+
+
+class ConversationUpdate(Frame):
+    type: Literal["conversation.update"]
+    conversation_id: ConversationId
+    status: Literal["open", "closed"]
+
+
+class Ping(Frame):
+    type: Literal["ping"]
+    ts: float | int | None = None
+
+
+VISITOR_FRAMES: dict[str, type[Frame]] = {
+    "hello": VisitorHello,
+    "message.send": MessageSend,
+    "conversation.read": ConversationRead,
+    "typing.update": TypingUpdate,
+    "ping": Ping,
+}
+
+AGENT_FRAMES: dict[str, type[Frame]] = {
+    "hello": AgentHello,
+    "message.send": MessageSend,
+    "conversation.read": ConversationRead,
+    "conversation.update": ConversationUpdate,
+    "typing.update": TypingUpdate,
+    "ping": Ping,
+}
+
+# Stable error codes, with what they mean. docs/protocol.md lists each one.
+ERROR_CODES: dict[str, str] = {
+    "bad_json": "the frame is not valid JSON",
+    "bad_frame": "the frame is not a JSON object with a string 'type'",
+    "unknown_type": "no frame of that type exists in protocol v1",
+    "invalid_frame": "a field is missing, unknown, or of the wrong type",
+    "binary_frame": "binary frames are not part of protocol v1",
+    "frame_too_large": "the frame is larger than the frame size limit",
+    "hello_required": "the first frame must be hello",
+    "hello_repeated": "hello was already sent on this connection",
+    "site_unknown": "no site has that key",
+    "site_mismatch": "the hello's site_key differs from the one in the socket URL",
+    "token_invalid": "the visitor token is forged or damaged",
+    "token_expired": "the visitor token is too old",
+    "token_wrong_site": "the visitor token belongs to another site",
+    "message_empty": "the message text is empty or only spaces",
+    "message_too_long": "the message text is longer than the limit",
+    "rate_limited": "too many messages or frames; retry after retry_after_ms",
+    "conversation_not_found": "no such conversation, or not yours",
+    "conversation_closed": "the conversation is closed and the visitor has another active one",
+    "client_id_conflict": "that client id was used by another sender in the conversation",
+    "invalid_status": "that conversation status does not exist",
+    "resync_required": "the server cannot replay from your cursor; fetch history over HTTP",
+    "not_authenticated": "the agent socket needs a valid session cookie",
+    "session_revoked": "the session was revoked (password changed or account disabled)",
+    "origin_not_allowed": "the page's origin is not among the site's allowed domains",
+    "too_many_connections": "too many open sockets from this IP address",
+    "internal_error": "the server failed; the frame was not processed and can be retried",
+}
+
+# WebSocket close codes (4000-4999 are ours).
+CLOSE_PROTOCOL = 4400  # repeated abuse of the protocol
+CLOSE_UNAUTHORIZED = 4401  # bad token or session; reconnect without it / sign in
+CLOSE_TIMEOUT = 4408  # no hello in time, or idle past the idle timeout
+CLOSE_RATE = 4429  # flooding, or too slow to read what it is sent
+
+
+class FrameError(ParleyError):
+    """A frame the server refuses; the connection stays usable."""
+
+
+def parse(raw: str, table: dict[str, type[Frame]]) -> Frame:
+    try:
+        data: Any = json.loads(raw)
+    except ValueError:
+        raise FrameError("the frame is not valid JSON", code="bad_json") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise FrameError("a frame must be a JSON object with a string 'type'", code="bad_frame")
+    model = table.get(data["type"])
+    if model is None:
+        raise FrameError(f"unknown frame type {data['type'][:64]!r}", code="unknown_type")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        raise FrameError(
+            f"invalid {data['type']} frame: "
+            + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
+            code="invalid_frame",
+            details=details,
+        ) from None
+
+
+def error_frame(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    assert code in ERROR_CODES, code
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""The connections of this process (hub) and the bus between processes."""

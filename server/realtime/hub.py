@@ -1,0 +1,244 @@
+"""The hub: this process's sockets, fed only from the bus.
+
+``recipients`` is the one place that decides who receives an envelope. Each
+socket keeps a cursor per conversation; an event at or below the cursor is a
+repeat and is dropped, an event past cursor + 1 means the bus delivered out of
+order (two processes publishing) or dropped something, and the gap is read
+from the database before the event is sent. Sockets therefore see every
+conversation as one gap-free, repeat-free sequence whatever the bus does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from server.config import Settings
+from server.conversations import store
+from server.db import Database
+from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, error_frame
+from server.realtime.bus import Bus, Envelope
+from server.realtime.connection import Connection
+
+log = logging.getLogger(__name__)
+
+# A socket that lets this many frames pile up unread is cut off rather than
+# letting its backlog grow without bound.
+MAX_OUTBOX = 2000
+
+
+class Hub:
+    def __init__(self, db: Database, bus: Bus, settings: Settings) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.connections: set[Connection] = set()
+        self.visitors: dict[str, set[Connection]] = {}
+        self.agents: set[Connection] = set()
+        self.per_ip: Counter[str] = Counter()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._sweep())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for conn in list(self.connections):
+            await self.close(conn, 1001, "server_shutdown")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- membership ------------------------------------------------------------
+
+    def has_room(self, ip: str) -> bool:
+        return self.per_ip[ip] < self.settings.connections_per_ip
+
+    def add(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        self.per_ip[conn.ip] += 1
+
+    def attach(self, conn: Connection) -> None:
+        """Start routing envelopes to a socket whose identity is now known."""
+        if conn.kind == "visitor":
+            assert conn.visitor_id is not None
+            self.visitors.setdefault(conn.visitor_id, set()).add(conn)
+        else:
+            self.agents.add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        conn.closed = True
+        if conn not in self.connections:
+            return
+        self.connections.discard(conn)
+        self.per_ip[conn.ip] -= 1
+        if self.per_ip[conn.ip] <= 0:
+            del self.per_ip[conn.ip]
+        self.agents.discard(conn)
+        if conn.visitor_id is not None:
+            tabs = self.visitors.get(conn.visitor_id)
+            if tabs is not None:
+                tabs.discard(conn)
+                if not tabs:
+                    del self.visitors[conn.visitor_id]
+
+    async def close(self, conn: Connection, code: int, reason: str) -> None:
+        if conn.closed:
+            return
+        conn.closed = True
+        log.info("closing %s: %s", conn.label(), reason)
+        with contextlib.suppress(Exception):
+            await conn.ws.close(code, reason)
+
+    # -- routing -----------------------------------------------------------------
+
+    def recipients(self, envelope: Envelope) -> Iterable[Connection]:
+        kind = envelope["t"]
+        if kind == "events":
+            yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
+            yield from self.agents
+        elif kind == "typing":
+            author = envelope["frame"]["author"]
+            if author["type"] != "visitor":
+                yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
+            yield from (a for a in self.agents if a.user_id != author["id"])
+        elif kind == "user.revoked":
+            yield from (a for a in self.agents if a.user_id == envelope["user_id"])
+        elif kind == "bus.resync":
+            yield from self.connections
+
+    def route(self, envelope: Envelope) -> None:
+        for conn in self.recipients(envelope):
+            if envelope["t"] == "user.revoked":
+                self._spawn(self._revoke(conn))
+            else:
+                self.enqueue(conn, envelope)
+
+    async def _revoke(self, conn: Connection) -> None:
+        if conn.closed:
+            return
+        with contextlib.suppress(Exception):
+            await conn.send(
+                error_frame("session_revoked", "your session was revoked; sign in again")
+            )
+        await self.close(conn, 4401, "session_revoked")
+
+    async def _listen(self) -> None:
+        async for envelope in self.bus.listen():
+            try:
+                self.route(envelope)
+            except Exception:
+                log.exception("could not route a %r envelope", envelope.get("t"))
+
+    # -- delivery ----------------------------------------------------------------
+
+    def enqueue(self, conn: Connection, item: dict[str, Any]) -> None:
+        """Queue an envelope or a ready frame for one socket, in order."""
+        if conn.closed:
+            return
+        if len(conn.outbox) >= MAX_OUTBOX:
+            log.warning("%s reads too slowly; closing it", conn.label())
+            self._spawn(self.close(conn, CLOSE_RATE, "slow_consumer"))
+            return
+        conn.outbox.append(item)
+        self.kick(conn)
+
+    def kick(self, conn: Connection) -> None:
+        if not conn.draining and not conn.paused and conn.outbox:
+            conn.draining = True
+            self._spawn(self._drain(conn))
+
+    async def _drain(self, conn: Connection) -> None:
+        try:
+            while conn.outbox and not conn.closed:
+                item = conn.outbox.popleft()
+                kind = item.get("t")
+                if kind == "events":
+                    for frame in item["frames"]:
+                        await self.send_event(conn, frame)
+                elif kind == "typing":
+                    await conn.send(item["frame"])
+                elif kind == "bus.resync":
+                    for conversation_id, cursor in list(conn.cursors.items()):
+                        await self.catch_up(conn, conversation_id, cursor)
+                else:
+                    await conn.send(item)
+        except Exception as exc:  # the socket went away mid-send
+            log.debug("drain of %s stopped: %r", conn.label(), exc)
+            conn.closed = True
+            conn.outbox.clear()
+        finally:
+            conn.draining = False
+
+    async def send_event(self, conn: Connection, frame: dict[str, Any]) -> None:
+        conversation_id, seq = frame["conversation_id"], frame["seq"]
+        cursor = conn.cursors.get(conversation_id)
+        if cursor is not None:
+            if seq <= cursor:
+                return
+            if seq > cursor + 1:
+                await self.catch_up(conn, conversation_id, cursor, up_to=seq - 1)
+        conn.cursors[conversation_id] = seq
+        conn.conversations.add(conversation_id)
+        await conn.send(frame)
+
+    async def catch_up(
+        self, conn: Connection, conversation_id: str, after: int, up_to: int | None = None
+    ) -> None:
+        """Send what a socket missed after ``after``, or tell it to refetch."""
+        window = await self.db.read(
+            store.replay_window, conversation_id, after, self.settings.replay_limit, up_to
+        )
+        if window is None or (conn.kind == "visitor" and window["visitor_id"] != conn.visitor_id):
+            await conn.send(
+                error_frame(
+                    "conversation_not_found",
+                    f"no conversation {conversation_id!r}",
+                    conversation_id=conversation_id,
+                )
+            )
+            conn.cursors.pop(conversation_id, None)
+            return
+        conn.conversations.add(conversation_id)
+        if window["frames"] is None:
+            await conn.send(
+                error_frame(
+                    "resync_required",
+                    f"cannot replay {conversation_id!r} from seq {after}; fetch its history",
+                    conversation_id=conversation_id,
+                    reason=window["reason"],
+                    last_seq=window["last_seq"],
+                )
+            )
+            conn.cursors[conversation_id] = window["last_seq"]
+            return
+        conn.cursors.setdefault(conversation_id, after)
+        for frame in window["frames"]:
+            if frame["seq"] > conn.cursors[conversation_id]:
+                conn.cursors[conversation_id] = frame["seq"]
+                await conn.send(frame)
+
+    # -- liveness ------------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        s = self.settings
+        tick = max(0.05, min(5.0, s.idle_timeout_s / 4, s.hello_timeout_s / 4))
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if not conn.ready and now - conn.opened_at > s.hello_timeout_s:
+                    self._spawn(self.close(conn, CLOSE_TIMEOUT, "hello_timeout"))
+                elif now - conn.last_received > s.idle_timeout_s:
+                    self._spawn(self.close(conn, CLOSE_TIMEOUT, "idle_timeout"))

@@ -1,0 +1,72 @@
+"""The services of one server process, built at start-up and shared by every route."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from server.config import Settings
+from server.db import Database
+from server.realtime.bus import Bus, bus_from_url
+from server.realtime.hub import Hub
+from server.realtime.limits import KeyedBuckets
+from server.sites.models import Site
+from server.sites.store import site_by_key
+from server.tokens import Tokens
+
+SITE_CACHE_S = 30.0
+
+
+@dataclass
+class SiteCache:
+    """Sites by public key, kept briefly: every socket handshake looks one up."""
+
+    db: Database
+    _entries: dict[str, tuple[float, Site | None]] = field(default_factory=dict)
+
+    async def by_key(self, key: str) -> Site | None:
+        now = time.monotonic()
+        hit = self._entries.get(key)
+        if hit is not None and now - hit[0] < SITE_CACHE_S:
+            return hit[1]
+        site = await self.db.read(site_by_key, key)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[key] = (now, site)
+        return site
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: Bus
+    hub: Hub
+    tokens: Tokens
+    sites: SiteCache
+    ip_messages: KeyedBuckets
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        db = Database(settings.database_url)
+        bus = bus_from_url(settings.bus_url)
+        return cls(
+            settings=settings,
+            db=db,
+            bus=bus,
+            hub=Hub(db, bus, settings),
+            tokens=Tokens(
+                settings.secret_key, settings.visitor_token_max_age_s, settings.session_max_age_s
+            ),
+            sites=SiteCache(db),
+            ip_messages=KeyedBuckets(settings.messages_per_ip, settings.rate_window_s),
+        )
+
+    async def start(self) -> None:
+        await self.bus.connect()
+        await self.hub.start()
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.bus.disconnect()
+        self.db.close()

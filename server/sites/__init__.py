@@ -1,0 +1,1 @@
+"""Sites: one per website that embeds the widget (its public key, allowed domains, settings)."""

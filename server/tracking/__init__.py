@@ -1,0 +1,1 @@
+"""Tracking: visitors, their visits and what they report."""

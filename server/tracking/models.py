@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from server.ids import new_id, utcnow
+
+
+class Visitor(SQLModel, table=True):
+    __tablename__ = "visitors"
+
+    id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    client_kind: str = Field(default="web", max_length=20)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    visit_count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Visit(SQLModel, table=True):
+    __tablename__ = "visits"
+
+    id: str = Field(default_factory=lambda: new_id("vst"), primary_key=True, max_length=40)
+    visitor_id: str = Field(foreign_key="visitors.id", index=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    started_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    landing_url: str | None = Field(default=None, max_length=2048)
+    referrer: str | None = Field(default=None, max_length=2048)
+    user_agent: str | None = Field(default=None, max_length=512)

@@ -1,0 +1,1 @@
+"""HTTP routes and WebSocket endpoints: parse, authenticate, call one action, serialize."""

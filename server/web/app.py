@@ -1,0 +1,104 @@
+"""The Starlette application: routes, error handlers, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from server.config import Settings, load_settings
+from server.errors import ParleyError
+from server.services import Services
+from server.web import auth, history
+from server.web.agent_socket import agent_socket
+from server.web.visitor_socket import visitor_socket
+
+log = logging.getLogger(__name__)
+
+INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Parley</title></head>
+<body><h1>Parley</h1><p>The chat server is running.</p>
+<ul><li><a href="/login">Sign in</a> (agents and admins)</li>
+<li>Visitor socket: <code>/ws/v1/visitor?site=SITE_KEY</code></li>
+<li>Agent socket: <code>/ws/v1/agent</code></li></ul></body></html>"""
+
+
+async def index(request: Request) -> Response:
+    return HTMLResponse(INDEX)
+
+
+async def healthz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return JSONResponse({"ok": True, "connections": len(services.hub.connections)})
+
+
+async def parley_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ParleyError)
+    return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"code": "internal_error", "message": "the server failed"}, status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services = Services.build(settings)
+        app.state.services = services
+        await services.start()
+        log.info(
+            "parley started: database %s, bus %s",
+            services.db.engine.url.get_backend_name(),
+            settings.bus_url.split("://")[0],
+        )
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/login", auth.login_page, methods=["GET", "POST"]),
+        Route("/api/v1/auth/login", auth.login_api, methods=["POST"]),
+        Route("/api/v1/auth/logout", auth.logout_api, methods=["POST"]),
+        Route("/api/v1/me", auth.me_api),
+        Route("/api/v1/conversations", history.agent_conversations),
+        Route("/api/v1/conversations/{id}/events", history.agent_history),
+        Route(
+            "/api/v1/visitor/conversations",
+            history.visitor_conversations,
+            methods=["GET", "OPTIONS"],
+        ),
+        Route(
+            "/api/v1/visitor/conversations/{id}/events",
+            history.visitor_history,
+            methods=["GET", "OPTIONS"],
+        ),
+        WebSocketRoute("/ws/v1/visitor", visitor_socket),
+        WebSocketRoute("/ws/v1/agent", agent_socket),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ParleyError: parley_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )

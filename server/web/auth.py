@@ -1,0 +1,115 @@
+"""Agent and admin sign-in: a signed, HttpOnly session cookie.
+
+JSON endpoints require ``Content-Type: application/json``, which a cross-site
+form cannot send without a CORS preflight we never grant; the HTML form on
+/login posts same-origin.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from server.accounts.models import User
+from server.accounts.store import authenticate, user_by_id
+from server.errors import InvalidInput, Unauthorized
+from server.services import Services
+
+COOKIE = "parley_session"
+
+
+def services_of(request: HTTPConnection) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def current_user(conn: HTTPConnection) -> User:
+    """The signed-in, still-active user behind a request or socket, or Unauthorized."""
+    services = services_of(conn)
+    token = conn.cookies.get(COOKIE)
+    if not token:
+        raise Unauthorized("not signed in", code="not_authenticated")
+    claim = services.tokens.read_session_token(token)
+    user = await services.db.read(user_by_id, claim.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("not signed in", code="not_authenticated")
+    if user.session_version != claim.session_version:
+        raise Unauthorized("the session was revoked; sign in again", code="session_revoked")
+    return user
+
+
+def _set_cookie(response: Response, services: Services, user: User, secure: bool) -> None:
+    response.set_cookie(
+        COOKIE,
+        services.tokens.session_token(user.id, user.session_version),
+        max_age=services.settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
+
+
+def user_json(user: User) -> dict[str, str]:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+
+
+async def login_api(request: Request) -> Response:
+    services = services_of(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) for k in ("email", "password")
+    ):
+        raise InvalidInput('send {"email": …, "password": …}', code="invalid_input")
+    user = await services.db.read(authenticate, body["email"], body["password"])
+    response = JSONResponse({"user": user_json(user)})
+    _set_cookie(response, services, user, request.url.scheme == "https")
+    return response
+
+
+async def logout_api(request: Request) -> Response:
+    response = JSONResponse({"ok": True})
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def me_api(request: Request) -> Response:
+    return JSONResponse({"user": user_json(await current_user(request))})
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · Parley</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Sign in to Parley</h1>{error}
+<form method="post" action="/login">
+<p><label>Email <input name="email" type="email" autocomplete="username" required autofocus></label></p>
+<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><button type="submit">Sign in</button></p></form></main></body></html>"""
+
+
+async def login_page(request: Request) -> Response:
+    if request.method == "GET":
+        return HTMLResponse(LOGIN_PAGE.format(error=""))
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        return HTMLResponse(
+            LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>"), 403
+        )
+    services = services_of(request)
+    form = await request.form()
+    try:
+        user = await services.db.read(
+            authenticate, str(form.get("email", "")), str(form.get("password", ""))
+        )
+    except Unauthorized as exc:
+        return HTMLResponse(
+            LOGIN_PAGE.format(error=f"<p role=alert>{exc.message.capitalize()}.</p>"), 401
+        )
+    response = RedirectResponse("/", status_code=303)
+    _set_cookie(response, services, user, request.url.scheme == "https")
+    return response

@@ -1,0 +1,188 @@
+"""The receive loop both socket endpoints share: limits, parsing, dispatch, errors.
+
+Every refusal is an ``error`` frame with a stable code and the socket stays
+open; only abuse (flooding, bad credentials) closes it. No exception text
+other than our own messages ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.errors import ParleyError
+from server.protocol import CLOSE_RATE, Frame, FrameError, error_frame, parse
+from server.realtime.connection import Connection
+from server.services import Services
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Connection, Any], Awaitable[None]]
+
+
+async def deny(ws: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse a socket before accepting it: an HTTP error the client can read."""
+    log.info("refused %s socket from %s: %s", ws.url.path, client_ip(ws), code)
+    try:
+        await ws.send_denial_response(JSONResponse({"code": code, "message": message}, status))
+    except RuntimeError:  # the server lacks the websocket.http.response extension
+        await ws.close(4000 + status, code)
+
+
+def client_ip(ws: WebSocket) -> str:
+    return ws.client.host if ws.client else "unknown"
+
+
+def reply(services: Services, conn: Connection, frame: dict[str, Any]) -> None:
+    if conn.paused:
+        raise RuntimeError("reply() before hello is answered; use conn.send")
+    services.hub.enqueue(conn, frame)
+
+
+async def _refuse(services: Services, conn: Connection, frame: dict[str, Any]) -> None:
+    if conn.paused:
+        await conn.send(frame)
+    else:
+        services.hub.enqueue(conn, frame)
+
+
+async def serve_socket(
+    services: Services,
+    conn: Connection,
+    table: dict[str, type[Frame]],
+    handlers: dict[str, Handler],
+) -> None:
+    settings = services.settings
+    hub = services.hub
+    hub.add(conn)
+    log.info("connected %s", conn.label())
+    try:
+        while not conn.closed:
+            message = await conn.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            conn.last_received = time.monotonic()
+            await _handle(services, conn, message, table, handlers)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.remove(conn)
+        log.info("disconnected %s", conn.label())
+
+
+async def _handle(
+    services: Services,
+    conn: Connection,
+    message: dict[str, Any],
+    table: dict[str, type[Frame]],
+    handlers: dict[str, Handler],
+) -> None:
+    settings = services.settings
+    text = message.get("text")
+    if text is None:
+        await _refuse(services, conn, error_frame("binary_frame", "send JSON text frames"))
+        return
+    if len(text) > settings.max_frame_bytes or (
+        len(text) * 4 > settings.max_frame_bytes and len(text.encode()) > settings.max_frame_bytes
+    ):
+        await _refuse(
+            services,
+            conn,
+            error_frame(
+                "frame_too_large",
+                f"frames are limited to {settings.max_frame_bytes} bytes",
+                limit="frame_bytes",
+                max=settings.max_frame_bytes,
+            ),
+        )
+        return
+    wait = conn.frames_bucket.take()
+    if wait:
+        conn.strikes += 1
+        if conn.strikes > settings.frames_per_connection:
+            await services.hub.close(conn, CLOSE_RATE, "rate_limited")
+            return
+        await _refuse(
+            services,
+            conn,
+            error_frame(
+                "rate_limited",
+                "too many frames; slow down",
+                limit="frames_per_connection",
+                retry_after_ms=int(wait * 1000) + 1,
+            ),
+        )
+        return
+    conn.strikes = 0
+    frame_type = None
+    client_id = None
+    try:
+        frame = parse(text, table)
+        frame_type = frame.type  # type: ignore[attr-defined]
+        client_id = getattr(frame, "client_id", None)
+        if not conn.ready and frame_type != "hello":
+            raise FrameError("send hello first", code="hello_required")
+        await handlers[frame_type](conn, frame)
+    except ParleyError as exc:
+        ref: dict[str, Any] = {}
+        if frame_type:
+            ref["ref"] = frame_type
+        if client_id:
+            ref["client_id"] = client_id
+        await _refuse(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
+        if exc.close_code is not None:
+            await services.hub.close(conn, exc.close_code, exc.code)
+    except Exception:
+        log.exception("failed to handle a %s frame from %s", frame_type, conn.label())
+        ref = {"ref": frame_type} if frame_type else {}
+        if client_id:
+            ref["client_id"] = client_id
+        await _refuse(
+            services, conn, error_frame("internal_error", "the server failed; retry later", **ref)
+        )
+
+
+def rate_check(services: Services, conn: Connection) -> None:
+    """The message limits: per connection, then per IP address."""
+    wait = conn.messages_bucket.take()
+    if wait:
+        raise FrameError(
+            "too many messages from this connection",
+            code="rate_limited",
+            limit="messages_per_connection",
+            retry_after_ms=int(wait * 1000) + 1,
+        )
+    wait = services.ip_messages.take(conn.ip)
+    if wait:
+        raise FrameError(
+            "too many messages from this address",
+            code="rate_limited",
+            limit="messages_per_ip",
+            retry_after_ms=int(wait * 1000) + 1,
+        )
+
+
+def services_of(ws: WebSocket) -> Services:
+    services: Services = ws.app.state.services
+    return services
+
+
+def new_connection(services: Services, ws: WebSocket, kind: str) -> Connection:
+    s = services.settings
+    return Connection(
+        ws,
+        kind,
+        client_ip(ws),
+        frames=s.frames_per_connection,
+        messages=s.messages_per_connection,
+        window_s=s.rate_window_s,
+    )
+
+
+def pong(frame: Any) -> dict[str, Any]:
+    return {"type": "pong", "ts": frame.ts, "server_time": time.time()}

@@ -1,0 +1,216 @@
+"""``/ws/v1/visitor``: the widget's and every mobile SDK's socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from server.conversations import actions, store
+from server.conversations.store import Author
+from server.errors import NotFound
+from server.ids import iso, utcnow
+from server.protocol import (
+    VISITOR_FRAMES,
+    ConversationRead,
+    FrameError,
+    MessageSend,
+    Ping,
+    TypingUpdate,
+    VisitorHello,
+)
+from server.realtime.connection import Connection
+from server.services import Services
+from server.sites.models import Site
+from server.sites.origins import origin_allowed
+from server.tracking.store import Arrival, resolve_visitor
+from server.web.sockets import (
+    deny,
+    new_connection,
+    pong,
+    rate_check,
+    reply,
+    serve_socket,
+    services_of,
+)
+
+
+async def visitor_socket(ws: WebSocket) -> None:
+    services = services_of(ws)
+    site = await services.sites.by_key(ws.query_params.get("site", ""))
+    if site is None:
+        await deny(
+            ws, 404, "site_unknown", "no site has that key; connect to /ws/v1/visitor?site=KEY"
+        )
+        return
+    origin = ws.headers.get("origin")
+    if origin is not None:
+        if not origin_allowed(origin, site.allowed_domains):
+            await deny(
+                ws, 403, "origin_not_allowed", f"{origin!r} may not embed this site's widget"
+            )
+            return
+    elif not site.settings.get("allow_originless", True):
+        await deny(ws, 403, "origin_not_allowed", "this site accepts only browser connections")
+        return
+    conn = new_connection(services, ws, "visitor")
+    if not services.hub.has_room(conn.ip):
+        await deny(ws, 429, "too_many_connections", "too many open sockets from this address")
+        return
+    await ws.accept()
+    session = VisitorSession(services, site)
+    await serve_socket(services, conn, VISITOR_FRAMES, session.handlers())
+
+
+class VisitorSession:
+    def __init__(self, services: Services, site: Site) -> None:
+        self.services = services
+        self.site = site
+        self.name: str | None = None
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            "hello": self.hello,
+            "message.send": self.send_message,
+            "conversation.read": self.read,
+            "typing.update": self.typing,
+            "ping": self.ping,
+        }
+
+    def author(self, conn: Connection) -> Author:
+        return Author("visitor", conn.visitor_id, self.name)
+
+    async def hello(self, conn: Connection, frame: VisitorHello) -> None:
+        services = self.services
+        if conn.ready:
+            raise FrameError("hello was already answered on this connection", code="hello_repeated")
+        if frame.site_key != self.site.key:
+            raise FrameError(
+                f"site_key {frame.site_key!r} differs from the socket URL's site",
+                code="site_mismatch",
+            )
+        claimed = None
+        if frame.token:
+            claimed = services.tokens.read_visitor_token(frame.token, self.site.id).visitor_id
+        page = frame.page
+        arrival = Arrival(
+            locale=frame.locale,
+            timezone=frame.timezone,
+            client_kind=frame.client.kind if frame.client else "web",
+            page_url=page.url if page else None,
+            referrer=page.referrer if page else None,
+            user_agent=conn.ws.headers.get("user-agent"),
+        )
+        visitor, is_new = await services.db.write(
+            lambda c: resolve_visitor(
+                c,
+                site_id=self.site.id,
+                visitor_id=claimed,
+                arrival=arrival,
+                visit_timeout_s=services.settings.visit_timeout_s,
+            )
+        )
+        conversations = await services.db.read(store.visitor_conversations, visitor.id)
+        self.name = visitor.name
+        conn.site_id = self.site.id
+        conn.visitor_id = visitor.id
+        conn.conversations.update(c["id"] for c in conversations)
+        services.hub.attach(conn)  # live events queue behind what follows
+        settings = services.settings
+        await conn.send(
+            {
+                "type": "welcome",
+                "protocol": 1,
+                "token": services.tokens.visitor_token(visitor.id, self.site.id),
+                "visitor": {
+                    "id": visitor.id,
+                    "name": visitor.name,
+                    "email": visitor.email,
+                    "new": is_new,
+                    "visit_count": visitor.visit_count,
+                },
+                "conversations": [_public(c) for c in conversations],
+                "site": {"name": self.site.name},
+                "limits": {
+                    "max_message_chars": settings.max_message_chars,
+                    "max_frame_bytes": settings.max_frame_bytes,
+                    "messages_per_window": settings.messages_per_connection,
+                    "rate_window_s": settings.rate_window_s,
+                },
+                "heartbeat_s": settings.heartbeat_interval_s,
+                "idle_timeout_s": settings.idle_timeout_s,
+                "server_time": iso(utcnow()),
+            }
+        )
+        await resume(services, conn, frame.cursors, conversations)
+
+    async def send_message(self, conn: Connection, frame: MessageSend) -> None:
+        rate_check(self.services, conn)
+        ack = await actions.send_message(
+            self.services.db,
+            self.services.bus,
+            author=self.author(conn),
+            client_id=frame.client_id,
+            text=frame.text,
+            conversation_id=frame.conversation_id,
+            max_chars=self.services.settings.max_message_chars,
+            site_id=conn.site_id,
+            visitor_id=conn.visitor_id,
+        )
+        conn.conversations.add(ack["conversation_id"])
+        reply(self.services, conn, {"type": "ack", **ack})
+
+    async def read(self, conn: Connection, frame: ConversationRead) -> None:
+        await actions.mark_read(
+            self.services.db,
+            self.services.bus,
+            conversation_id=frame.conversation_id,
+            reader=self.author(conn),
+            up_to_seq=frame.up_to_seq,
+            visitor_id=conn.visitor_id,
+        )
+
+    async def typing(self, conn: Connection, frame: TypingUpdate) -> None:
+        if frame.conversation_id not in conn.conversations:
+            found = await self.services.db.read(store.conversation, frame.conversation_id)
+            if found["visitor_id"] != conn.visitor_id:
+                raise NotFound(
+                    f"no conversation {frame.conversation_id!r}", code="conversation_not_found"
+                )
+            conn.conversations.add(frame.conversation_id)
+        conversation = {
+            "id": frame.conversation_id,
+            "visitor_id": conn.visitor_id,
+            "site_id": conn.site_id,
+        }
+        await actions.typing(
+            self.services.bus,
+            conversation=conversation,
+            author=self.author(conn),
+            active=frame.active,
+        )
+
+    async def ping(self, conn: Connection, frame: Ping) -> None:
+        reply(self.services, conn, pong(frame))
+
+
+def _public(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k not in ("site_id", "visitor_id")}
+
+
+async def resume(
+    services: Services,
+    conn: Connection,
+    cursors: dict[str, int],
+    conversations: list[dict[str, Any]],
+) -> None:
+    """Replay what the client missed, then let live events flow."""
+    hub = services.hub
+    try:
+        for conversation_id, seq in cursors.items():
+            await hub.catch_up(conn, conversation_id, seq)
+        for summary in conversations:
+            conn.cursors.setdefault(summary["id"], summary["last_seq"])
+    finally:
+        conn.paused = False
+        hub.kick(conn)
