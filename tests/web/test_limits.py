@@ -1,0 +1,133 @@
+"""Every limit is enforced on the server, answered with a frame that names it, and loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from parley_client import Socket
+from tests.harness import Stack
+from tests.helpers import agent, hello, raw_visitor
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_message_length_limit(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    await hello(sock, site)
+    await sock.send({"type": "message.send", "client_id": "long", "text": "x" * 51})
+    error = await sock.expect("error")
+    assert error["code"] == "message_too_long"
+    assert (error["limit"], error["length"], error["client_id"]) == (50, 51, "long")
+    await sock.send({"type": "message.send", "client_id": "fits", "text": "é" * 50})
+    assert (await sock.expect("ack"))["client_id"] == "fits"
+    await sock.close()
+
+
+async def test_frame_size_limit_keeps_the_socket_open(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    await hello(sock, site)
+    await sock.send({"type": "ping", "ts": 0, "pad": "y" * 3000})
+    error = await sock.expect("error")
+    assert (error["code"], error["limit"], error["max"]) == ("frame_too_large", "frame_bytes", 2048)
+    await sock.send({"type": "ping", "ts": 2})
+    assert (await sock.expect("pong"))["ts"] == 2
+    await sock.close()
+
+
+async def test_message_rate_per_connection_and_nothing_accepted_is_lost(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    await hello(sock, site)
+    for i in range(7):
+        await sock.send({"type": "message.send", "client_id": f"r{i}", "text": f"m{i}"})
+    results = [await sock.expect(lambda f: f["type"] in ("ack", "error")) for _ in range(7)]
+    acked = [r for r in results if r["type"] == "ack"]
+    refused = [r for r in results if r["type"] == "error"]
+    assert len(acked) == 5 and len(refused) == 2
+    for r in refused:
+        assert (r["code"], r["limit"]) == ("rate_limited", "messages_per_connection")
+        assert r["retry_after_ms"] > 0
+    ana = await agent(tight_stack)
+    page = await ana.history_page(acked[0]["conversation_id"])
+    texts = [e["message"]["text"] for e in page["events"] if e["type"] == "message.created"]
+    assert texts == [f"m{i}" for i in range(5)]
+    await ana.close()
+    await sock.close()
+
+
+async def test_message_rate_per_ip(tight_stack: Stack) -> None:
+    # Eight messages per IP per window, five per connection: the third socket hits the IP limit.
+    site = tight_stack.create_site()
+    socks = [await raw_visitor(tight_stack, site) for _ in range(3)]
+    codes = []
+    for n, sock in enumerate(socks):
+        await hello(sock, site)
+        for i in range(3):
+            await sock.send({"type": "message.send", "client_id": f"ip{n}-{i}", "text": "hi"})
+            frame = await sock.expect(lambda f: f["type"] in ("ack", "error"))
+            codes.append(frame.get("limit", "ack"))
+    assert "messages_per_ip" in codes
+    for sock in socks:
+        await sock.close()
+
+
+async def test_frame_flood_is_refused_then_closed(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    await hello(sock, site)
+    for i in range(40):
+        await sock.send({"type": "ping", "ts": i})
+    limited = await sock.expect(lambda f: f.get("code") == "rate_limited")
+    assert limited["limit"] == "frames_per_connection"
+    # Keep flooding: abuse closes the socket.
+    for i in range(40):
+        try:
+            await sock.send({"type": "ping", "ts": i})
+        except Exception:
+            break
+    closed = await sock.closed()
+    assert closed.code == 4429
+
+
+async def test_connections_per_ip_limit(tight_stack: Stack) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    site = tight_stack.create_site()
+    url = tight_stack.visitor_url.replace("http", "ws") + f"/ws/v1/visitor?site={site.key}"
+    socks = []
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            for _ in range(60):
+                socks.append(await Socket.open(url))
+        assert refused.value.response.status_code == 429
+        assert b"too_many_connections" in (refused.value.response.body or b"")
+        assert len(socks) >= 30
+    finally:
+        await asyncio.gather(*(s.close() for s in socks))
+
+
+async def test_idle_and_silent_connections_are_closed(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    silent = await raw_visitor(tight_stack, site)  # never says hello
+    assert (await silent.closed(timeout=5)).code == 4408
+
+    idle = await raw_visitor(tight_stack, site)
+    await hello(idle, site)
+    closed = await idle.closed(timeout=5)
+    assert (closed.code, closed.reason) == (4408, "idle_timeout")
+
+
+async def test_heartbeats_keep_a_connection_alive(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    welcome = await hello(sock, site)
+    assert welcome["heartbeat_s"] == 0.5 and welcome["idle_timeout_s"] == 1.5
+    for i in range(8):  # 4 s, well past the idle timeout
+        await sock.send({"type": "ping", "ts": i})
+        assert (await sock.expect("pong"))["ts"] == i
+        await asyncio.sleep(0.5)
+    await sock.close()
