@@ -67,6 +67,7 @@ class ProtocolClient:
         self._refetching: dict[str, list[Frame]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_frame = time.monotonic()
+        self.last_close: Closed | None = None
 
     # -- what subclasses provide ---------------------------------------------------
 
@@ -117,6 +118,12 @@ class ProtocolClient:
         for task in list(self._tasks):
             task.cancel()
 
+    async def wait_closed(self, timeout: float = 10) -> Closed | None:
+        """Wait until the client stops (only when it does not reconnect)."""
+        if self._task is not None:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        return self.last_close
+
     async def drop(self) -> None:
         """Cut the connection as a network failure would; the client reconnects."""
         if self.socket is not None:
@@ -147,7 +154,10 @@ class ProtocolClient:
             except ClientError as exc:
                 self._fatal = exc
                 return
-            except (Closed, OSError, TimeoutError) as exc:
+            except Closed as exc:
+                self.last_close = exc
+                log.debug("connection closed: %r", exc)
+            except (OSError, TimeoutError) as exc:
                 log.debug("connection lost: %r", exc)
             if not self.reconnect or self._closing:
                 return

@@ -16,11 +16,15 @@ class ParleyError(Exception):
     # Over a socket: None keeps the connection open, a number closes it with that code.
     close_code: int | None = None
 
-    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, close_code: int | None = -1, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if close_code != -1:
+            self.close_code = close_code
         self.extra = extra
 
     def as_dict(self) -> dict[str, Any]:

@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/auth/login", auth.login_api, methods=["POST"]),
         Route("/api/v1/auth/logout", auth.logout_api, methods=["POST"]),
         Route("/api/v1/me", auth.me_api),
+        Route("/api/v1/me/password", auth.password_api, methods=["POST"]),
         Route("/api/v1/conversations", history.agent_conversations),
         Route("/api/v1/conversations/{id}/events", history.agent_history),
         Route(

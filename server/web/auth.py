@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from server.accounts.actions import change_password
 from server.accounts.models import User
 from server.accounts.store import authenticate, user_by_id
 from server.errors import InvalidInput, Unauthorized
@@ -56,16 +57,7 @@ def user_json(user: User) -> dict[str, str]:
 
 async def login_api(request: Request) -> Response:
     services = services_of(request)
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
-    if not isinstance(body, dict) or not all(
-        isinstance(body.get(k), str) for k in ("email", "password")
-    ):
-        raise InvalidInput('send {"email": …, "password": …}', code="invalid_input")
+    body = await _json_body(request, "email", "password")
     user = await services.db.read(authenticate, body["email"], body["password"])
     response = JSONResponse({"user": user_json(user)})
     _set_cookie(response, services, user, request.url.scheme == "https")
@@ -75,6 +67,31 @@ async def login_api(request: Request) -> Response:
 async def logout_api(request: Request) -> Response:
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def _json_body(request: Request, *fields: str) -> dict[str, str]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+        wanted = ", ".join(f'"{k}": "…"' for k in fields)
+        raise InvalidInput(f"send {{{wanted}}}", code="invalid_input")
+    return body
+
+
+async def password_api(request: Request) -> Response:
+    services = services_of(request)
+    user = await current_user(request)
+    body = await _json_body(request, "current_password", "new_password")
+    user = await change_password(
+        services.db, services.bus, user, body["current_password"], body["new_password"]
+    )
+    response = JSONResponse({"user": user_json(user)})
+    _set_cookie(response, services, user, request.url.scheme == "https")
     return response
 
 

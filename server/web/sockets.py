@@ -7,6 +7,7 @@ other than our own messages ever reaches a client.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -115,6 +116,7 @@ async def _handle(
                 "too many frames; slow down",
                 limit="frames_per_connection",
                 retry_after_ms=int(wait * 1000) + 1,
+                **_client_id_of(text),
             ),
         )
         return
@@ -145,6 +147,17 @@ async def _handle(
         await _refuse(
             services, conn, error_frame("internal_error", "the server failed; retry later", **ref)
         )
+
+
+def _client_id_of(text: str) -> dict[str, str]:
+    """A refused frame still names its client id, so the sender knows what to retry."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if isinstance(data, dict) and isinstance(data.get("client_id"), str):
+        return {"client_id": data["client_id"][:64]}
+    return {}
 
 
 def rate_check(services: Services, conn: Connection) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 
 from parley_client import Socket
-from tests.harness import Stack
-from tests.helpers import agent, hello, raw_visitor
+from tests.harness import Stack, build_stack
+from tests.helpers import agent, hello, raw_visitor, visitor
 
 pytestmark = pytest.mark.anyio
 
@@ -131,3 +132,41 @@ async def test_heartbeats_keep_a_connection_alive(tight_stack: Stack) -> None:
         assert (await sock.expect("pong"))["ts"] == i
         await asyncio.sleep(0.5)
     await sock.close()
+
+
+async def test_a_frame_refused_for_rate_names_its_client_id_and_the_client_retries(tight_stack: Stack) -> None:
+    site = tight_stack.create_site()
+    sock = await raw_visitor(tight_stack, site)
+    await hello(sock, site)
+    for i in range(29):  # hello + 29 pings: the 30 frames allowed
+        await sock.send({"type": "ping", "ts": i})
+    for i in range(4):  # beyond the allowance (a token may refill meanwhile)
+        await sock.send({"type": "message.send", "client_id": f"late-{i}", "text": "x"})
+    refused = await sock.expect(lambda f: f.get("code") == "rate_limited" and "client_id" in f)
+    assert refused["limit"] == "frames_per_connection"
+    assert refused["client_id"] in {f"late-{i}" for i in range(4)}
+    await sock.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def quick_rate_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    built = build_stack(request.param, messages_per_connection="3", rate_window_s="1")
+    yield built
+    built.close()
+
+
+async def test_the_reference_client_retries_refusals_and_sends_each_message_once(
+    quick_rate_stack: Stack,
+) -> None:
+    site = quick_rate_stack.create_site()
+    client = await visitor(quick_rate_stack, site)
+    ana = await agent(quick_rate_stack)
+    try:
+        acks = await asyncio.gather(*(client.send(f"burst {i}") for i in range(9)))
+        assert len({a["message_id"] for a in acks}) == 9
+        page = await ana.history_page(acks[0]["conversation_id"])
+        texts = sorted(e["message"]["text"] for e in page["events"] if e["type"] == "message.created")
+        assert texts == sorted(f"burst {i}" for i in range(9))
+    finally:
+        await client.close()
+        await ana.close()

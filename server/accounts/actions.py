@@ -1,0 +1,23 @@
+"""Account actions: commit, then publish, so every process closes revoked sockets."""
+
+from __future__ import annotations
+
+from server.accounts.models import User
+from server.accounts.passwords import verify_password
+from server.accounts.store import set_password, user_by_id
+from server.db import Database
+from server.errors import InvalidInput, Unauthorized
+from server.realtime.bus import Bus
+
+
+async def change_password(db: Database, bus: Bus, user: User, current: str, new: str) -> User:
+    """Every session of the user, on every process, ends; the caller gets a new one."""
+    if not verify_password(user.password_hash, current):
+        raise Unauthorized("the current password is wrong", code="bad_credentials", close_code=None)
+    if new == current:
+        raise InvalidInput("the new password is the same as the current one", code="password_unchanged")
+    await db.write(set_password, user.id, new)
+    await bus.publish({"t": "user.revoked", "user_id": user.id})
+    updated = await db.read(user_by_id, user.id)
+    assert updated is not None
+    return updated

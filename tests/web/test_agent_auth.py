@@ -1,0 +1,125 @@
+"""Agent sign-in and the agent socket: sessions, revocation, cross-site refusal."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from parley_client import AgentClient, Socket
+from tests.harness import Stack
+from tests.helpers import agent, event_in, visitor
+
+pytestmark = pytest.mark.anyio
+
+
+async def _denied(url: str, **options: object) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as refused:
+        await Socket.open(url, **options)  # type: ignore[arg-type]
+    response = refused.value.response
+    return response.status_code, json.loads(response.body or b"{}")["code"]
+
+
+async def test_login_sets_a_signed_httponly_session(stack: Stack) -> None:
+    email, password = stack.create_agent()
+    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+        wrong = await http.post("/api/v1/auth/login", json={"email": email, "password": "nope-nope"})
+        assert (wrong.status_code, wrong.json()["code"]) == (401, "bad_credentials")
+        nobody = await http.post("/api/v1/auth/login", json={"email": "x@y.example", "password": "whatever1"})
+        assert nobody.json()["code"] == "bad_credentials"
+        form = await http.post("/api/v1/auth/login", data={"email": email, "password": password})
+        assert (form.status_code, form.json()["code"]) == (422, "json_required")
+        assert (await http.get("/api/v1/me")).json()["code"] == "not_authenticated"
+
+        ok = await http.post("/api/v1/auth/login", json={"email": email.upper(), "password": password})
+        assert ok.status_code == 200 and ok.json()["user"]["email"] == email
+        cookie = ok.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert (await http.get("/api/v1/me")).json()["user"]["email"] == email
+
+        await http.post("/api/v1/auth/logout")
+        assert (await http.get("/api/v1/me")).status_code == 401
+
+
+async def test_agent_socket_needs_a_valid_session_and_a_same_origin_page(stack: Stack) -> None:
+    url = stack.agent_url.replace("http", "ws") + "/ws/v1/agent"
+    assert await _denied(url) == (401, "not_authenticated")
+    assert await _denied(url, headers={"Cookie": "parley_session=forged.value.here"}) == (
+        401, "not_authenticated")
+    ana = await agent(stack)
+    cookie = {"Cookie": f"parley_session={ana.session}"}
+    assert await _denied(url, headers=cookie, origin="https://evil.example") == (403, "origin_not_allowed")
+    same = await Socket.open(url, headers=cookie, origin=stack.agent_url)
+    await same.send({"type": "hello"})
+    assert (await same.expect("welcome"))["user"]["id"] == ana.user["id"]  # type: ignore[index]
+    await same.send({"type": "message.send", "client_id": "a1", "text": "where to?"})
+    error = await same.expect("error")
+    assert (error["code"], error["client_id"]) == ("invalid_frame", "a1")
+    await same.close()
+    await ana.close()
+
+
+async def test_changing_the_password_closes_every_open_socket_of_that_user(stack: Stack) -> None:
+    email, password = stack.create_agent()
+    # One socket on each server process, when there are two.
+    first = AgentClient(stack.visitor_url, email, password, reconnect=False)
+    await first.connect()
+    second = AgentClient(stack.agent_url, email, password, reconnect=False)
+    second.session = first.session
+    await second.connect()
+    async with httpx.AsyncClient(base_url=stack.agent_url, cookies={"parley_session": first.session or ""}) as http:
+        wrong = await http.post("/api/v1/me/password", json={"current_password": "bad", "new_password": "x" * 12})
+        assert wrong.json()["code"] == "bad_credentials"
+        changed = await http.post(
+            "/api/v1/me/password", json={"current_password": password, "new_password": "new-password-123"}
+        )
+        assert changed.status_code == 200
+        new_cookie = changed.cookies.get("parley_session")
+    for client in (first, second):
+        closed = await client.wait_closed(timeout=5)
+        assert closed is not None and (closed.code, closed.reason) == (4401, "session_revoked")
+        assert (await client.next_error())["code"] == "session_revoked"
+    url = stack.agent_url.replace("http", "ws") + "/ws/v1/agent"
+    assert await _denied(url, headers={"Cookie": f"parley_session={first.session}"}) == (401, "session_revoked")
+    fresh = await Socket.open(url, headers={"Cookie": f"parley_session={new_cookie}"})
+    await fresh.send({"type": "hello"})
+    assert (await fresh.expect("welcome"))["type"] == "welcome"
+    await fresh.close()
+
+
+async def test_agent_sees_new_conversations_live_and_lists_them(stack: Stack) -> None:
+    site = stack.create_site()
+    ana = await agent(stack)
+    alice = await visitor(stack, site)
+    try:
+        cid = (await alice.send("new here"))["conversation_id"]
+        created = await event_in(ana, cid, "conversation.created")
+        assert created["visitor_id"] == alice.visitor["id"]  # type: ignore[index]
+        async with httpx.AsyncClient(base_url=stack.agent_url, cookies={"parley_session": ana.session or ""}) as http:
+            listed = (await http.get("/api/v1/conversations", params={"limit": 200})).json()["conversations"]
+            assert cid in [c["id"] for c in listed]
+            bad = await http.get("/api/v1/conversations", params={"status": "weird"})
+            assert bad.json()["code"] == "invalid_parameter"
+            bad = await http.get(f"/api/v1/conversations/{cid}/events", params={"limit": "lots"})
+            assert bad.json()["code"] == "invalid_parameter"
+            missing = await http.get("/api/v1/conversations/cnv_nope/events")
+            assert (missing.status_code, missing.json()["code"]) == (404, "conversation_not_found")
+    finally:
+        await alice.close()
+        await ana.close()
+
+
+async def test_login_form_page(stack: Stack) -> None:
+    email, password = stack.create_agent()
+    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+        page = await http.get("/login")
+        assert page.status_code == 200 and 'name="password"' in page.text
+        bad = await http.post("/login", data={"email": email, "password": "wrong-one"})
+        assert bad.status_code == 401 and "Wrong email or password" in bad.text
+        cross = await http.post("/login", data={"email": email, "password": password},
+                                headers={"Origin": "https://evil.example"})
+        assert cross.status_code == 403
+        ok = await http.post("/login", data={"email": email, "password": password})
+        assert ok.status_code == 303 and "parley_session" in ok.cookies
