@@ -186,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     site.add_argument("--key", help="public site key (random if omitted)")
 
     args = parser.parse_args(argv)
+    if hasattr(args, "log_level"):
+        logging.getLogger().setLevel(args.log_level.upper())
     commands = {
         "serve": cmd_serve,
         "demo": cmd_demo,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,6 +49,13 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+# Writes waiting when the SQLite writer comes round are committed together,
+# up to this many: one BEGIN/COMMIT and one thread hop for the lot.
+GROUP_COMMIT_MAX = 64
+
+_Pending = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -58,11 +66,61 @@ class Database:
         self.read_engine = make_engine(url, immediate=False) if self.is_sqlite else self.engine
         self._writer = ThreadPoolExecutor(1 if self.is_sqlite else 8, thread_name_prefix="db-write")
         self._reader = ThreadPoolExecutor(4, thread_name_prefix="db-read")
+        self._pending: list[_Pending] = []
+        self._pending_lock = threading.Lock()
+        self._draining = False
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(connection, *args) in one transaction, committed when it returns."""
+        """Run fn(connection, *args) in a transaction; returns once it is committed.
+
+        On SQLite, writes that queue up meanwhile share one transaction (group
+        commit). If any of them raises, that transaction is rolled back and
+        each write runs again in a transaction of its own, so one caller's
+        failure never touches another's writes; write functions must
+        therefore touch nothing but the database.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, self._in_transaction, fn, args)
+        if not self.is_sqlite:
+            return await loop.run_in_executor(self._writer, self._in_transaction, fn, args)
+        future: asyncio.Future[T] = loop.create_future()
+        with self._pending_lock:
+            self._pending.append((fn, args, future, loop))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._writer.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        while True:
+            with self._pending_lock:
+                batch = self._pending[:GROUP_COMMIT_MAX]
+                del self._pending[:GROUP_COMMIT_MAX]
+                if not batch:
+                    self._draining = False
+                    return
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[_Pending]) -> None:
+        results: list[Any] = []
+        try:
+            with self.engine.begin() as conn:
+                for fn, args, _future, _loop in batch:
+                    results.append(fn(conn, *args))
+        except BaseException as exc:
+            if len(batch) == 1:
+                _settle(batch[0], error=exc)
+                return
+            for item in batch:
+                try:
+                    result = self._in_transaction(item[0], item[1])
+                except BaseException as single:
+                    _settle(item, error=single)
+                else:
+                    _settle(item, result=result)
+            return
+        for item, result in zip(batch, results, strict=True):
+            _settle(item, result=result)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -85,3 +143,17 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+
+
+def _settle(item: _Pending, *, result: Any = None, error: BaseException | None = None) -> None:
+    _fn, _args, future, loop = item
+
+    def settle() -> None:
+        if future.cancelled():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    loop.call_soon_threadsafe(settle)

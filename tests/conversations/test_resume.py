@@ -18,6 +18,7 @@ async def test_resume_replays_missed_events_in_order(stack: Stack) -> None:
     try:
         cid = (await alice.send("first"))["conversation_id"]
         await event_in(ana, cid, "message.created")
+        await event_in(alice, cid, "message.created")
         seen = alice.cursors[cid]
         token = alice.token
         await alice.close()
@@ -98,6 +99,7 @@ async def test_stale_resume_asks_for_a_refetch_and_history_fills_the_gap(tight_s
     try:
         cid = (await alice.send("hello"))["conversation_id"]
         await event_in(ana, cid, "message.created")
+        await event_in(alice, cid, "message.created")
         token, cursor = alice.token, alice.cursors[cid]
         await alice.close()
         for i in range(8):

@@ -1,0 +1,109 @@
+"""The ``parley`` command, run as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness import ROOT, free_port
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env.update({"PARLEY_DATA_DIR": str(tmp_path / "data"), "PARLEY_ENV_FILE": str(tmp_path / ".env")})
+    env.update(extra)
+    return env
+
+
+def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        env=_env(tmp_path, **extra),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_migrate_create_user_and_site(tmp_path: Path) -> None:
+    done = parley(tmp_path, "migrate")
+    assert done.returncode == 0, done.stderr
+    assert "revision 0001" in done.stdout
+    assert parley(tmp_path, "migrate").returncode == 0  # idempotent
+
+    made = parley(tmp_path, "create-user", "--email", "Ana@Shop.example", "--role", "admin",
+                  PARLEY_PASSWORD="long-enough-1")
+    assert made.returncode == 0 and "created admin ana@shop.example" in made.stdout
+    again = parley(tmp_path, "create-user", "--email", "ana@shop.example", PARLEY_PASSWORD="long-enough-1")
+    assert again.returncode != 0 and "email_taken" in again.stderr
+    short = parley(tmp_path, "create-user", "--email", "b@shop.example", PARLEY_PASSWORD="short")
+    assert short.returncode != 0 and "password_too_short" in short.stderr
+
+    site = parley(tmp_path, "create-site", "--name", "Shop", "--domain", "https://Shop.example/",
+                  "--domain", "*.shop.example", "--key", "shop")
+    assert site.returncode == 0, site.stderr
+    assert "key shop, allowed domains shop.example, *.shop.example" in site.stdout
+    bad = parley(tmp_path, "create-site", "--name", "Bad", "--domain", "sh*p.example")
+    assert bad.returncode != 0 and "invalid_domain" in bad.stderr
+
+
+def test_bad_configuration_fails_loudly_with_the_variable_name(tmp_path: Path) -> None:
+    done = parley(tmp_path, "migrate", PARLEY_DATABASE_URL="mysql://nope")
+    assert done.returncode != 0 and "PARLEY_DATABASE_URL" in done.stderr
+    done = parley(tmp_path, "migrate", PARLEY_MAX_MESSAGE_CHARS="lots")
+    assert done.returncode != 0 and "PARLEY_MAX_MESSAGE_CHARS='lots'" in done.stderr
+    done = parley(tmp_path, "migrate", PARLEY_SECRET_KEY="short")
+    assert done.returncode != 0 and "PARLEY_SECRET_KEY" in done.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    done = parley(tmp_path, "serve", "--port", str(free_port()))
+    assert done.returncode != 0 and "run `parley migrate` first" in done.stderr
+
+
+@pytest.mark.anyio
+async def test_demo_seeds_a_site_and_accounts_that_work(tmp_path: Path) -> None:
+    from parley_client import AgentClient, VisitorClient
+
+    port = free_port()
+    log = (tmp_path / "demo.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "server", "demo", "--port", str(port)],
+                            env=_env(tmp_path), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        output = (tmp_path / "demo.log").read_text()
+        accounts = dict(re.findall(r"(admin|agent)\s+\S+\s+password: (\S+)", output))
+        assert set(accounts) == {"admin", "agent"}, output
+        assert "site key:  demo" in output
+
+        visitor = VisitorClient(base, "demo", origin=f"http://localhost:{port}")
+        await visitor.connect()
+        cid = (await visitor.send("hello from the demo"))["conversation_id"]
+        agent = AgentClient(base, "agent@parley.example", accounts["agent"])
+        await agent.connect()
+        await agent.send("welcome to the demo!", cid)
+        got = await visitor.next_event("message.created")
+        while got["message"]["author"]["type"] != "agent":
+            got = await visitor.next_event("message.created")
+        assert got["message"]["text"] == "welcome to the demo!"
+        await visitor.close()
+        await agent.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
