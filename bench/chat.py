@@ -74,6 +74,7 @@ async def run_echo(connections: int, warmup: float, duration: float) -> dict[str
             async def step() -> None:
                 await sock.ws.send(payload)
                 await sock.ws.recv()
+
             return step
 
         count, latencies = await _closed_loops([step_for(s) for s in sockets], warmup, duration)
@@ -81,8 +82,11 @@ async def run_echo(connections: int, warmup: float, duration: float) -> dict[str
             await sock.close()
     finally:
         server.stop()
-    return {"msgs_per_s": count / duration, "p50_ms": _percentile(latencies, 0.5) * 1000,
-            "p99_ms": _percentile(latencies, 0.99) * 1000}
+    return {
+        "msgs_per_s": count / duration,
+        "p50_ms": _percentile(latencies, 0.5) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+    }
 
 
 def _seed(env: dict[str, str]) -> tuple[str, str, str]:
@@ -92,8 +96,9 @@ def _seed(env: dict[str, str]) -> tuple[str, str, str]:
     try:
         site = db.write_sync(lambda c: create_site(c, name="Bench", allowed_domains=["localhost"]))
         email = f"bench-{uuid.uuid4().hex[:8]}@bench.example"
-        db.write_sync(lambda c: create_user(c, email=email, name="Bench Agent", password="bench-password",
-                                            role="agent"))
+        db.write_sync(
+            lambda c: create_user(c, email=email, name="Bench Agent", password="bench-password", role="agent")
+        )
     finally:
         db.close()
     return site.key, email, "bench-password"
@@ -106,16 +111,19 @@ async def _visitor(base: str, site_key: str) -> Socket:
     return sock
 
 
-async def run_parley(database_url: str | None, connections: int, warmup: float,
-                     duration: float) -> dict[str, float]:
+async def run_parley(
+    database_url: str | None, connections: int, warmup: float, duration: float
+) -> dict[str, float]:
     env = parley_env(database_url)
     site_key, email, password = _seed(env)
     server = parley_server(env)
     readers: list[asyncio.Task[None]] = []
     try:
         session = await login(server.base_url, email, password)
-        agent = await Socket.open(server.base_url.replace("http", "ws") + "/ws/v1/agent",
-                                  headers={"Cookie": f"parley_session={session}"})
+        agent = await Socket.open(
+            server.base_url.replace("http", "ws") + "/ws/v1/agent",
+            headers={"Cookie": f"parley_session={session}"},
+        )
         await agent.send({"type": "hello"})
         await agent.expect("welcome")
         waiting: dict[str, asyncio.Future[None]] = {}
@@ -144,6 +152,7 @@ async def run_parley(database_url: str | None, connections: int, warmup: float,
                 future = waiting[client_id] = loop.create_future()
                 await sock.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "text": TEXT}))
                 await asyncio.wait_for(future, 30)
+
             return step
 
         count, latencies = await _closed_loops([step_for(s) for s in visitors], warmup, duration)
@@ -154,8 +163,12 @@ async def run_parley(database_url: str | None, connections: int, warmup: float,
             await sock.close()
     finally:
         server.stop()
-    return {"msgs_per_s": count / duration, "p50_ms": _percentile(latencies, 0.5) * 1000,
-            "p99_ms": _percentile(latencies, 0.99) * 1000, "messages": count}
+    return {
+        "msgs_per_s": count / duration,
+        "p50_ms": _percentile(latencies, 0.5) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "messages": count,
+    }
 
 
 async def run_idle_memory(database_url: str | None, idle: int) -> dict[str, float]:
@@ -171,8 +184,9 @@ async def run_idle_memory(database_url: str | None, idle: int) -> dict[str, floa
         await asyncio.sleep(1)
         before = process.memory_info().rss
         for start in range(0, idle, 50):
-            batch = await asyncio.gather(*(_visitor(server.base_url, site_key)
-                                           for _ in range(min(50, idle - start))))
+            batch = await asyncio.gather(
+                *(_visitor(server.base_url, site_key) for _ in range(min(50, idle - start)))
+            )
             sockets.extend(batch)
         await asyncio.sleep(2)
         after = process.memory_info().rss
@@ -180,8 +194,11 @@ async def run_idle_memory(database_url: str | None, idle: int) -> dict[str, floa
         for sock in sockets:
             await sock.close()
         server.stop()
-    return {"kb_per_idle_connection": (after - before) / idle / 1024, "rss_mb_before": before / 2**20,
-            "rss_mb_after": after / 2**20}
+    return {
+        "kb_per_idle_connection": (after - before) / idle / 1024,
+        "rss_mb_before": before / 2**20,
+        "rss_mb_after": after / 2**20,
+    }
 
 
 def progress(text: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
-from starlette.responses import PlainTextResponse
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 

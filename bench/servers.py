@@ -35,7 +35,9 @@ class Server:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         # A file, not a pipe: an unread pipe fills up and stalls the server.
-        self.log = tempfile.NamedTemporaryFile(prefix="parley-bench-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server; closed in stop()
+            prefix="parley-bench-", suffix=".log", delete=False
+        )
         self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -54,6 +56,7 @@ class Server:
         return self.proc.pid
 
     def stop(self) -> None:
+        self.log.close()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -65,24 +68,39 @@ class Server:
 
 def echo_server() -> Server:
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bench.echo_app:app", "--host", "127.0.0.1",
-            "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning", "--no-access-log"]
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.echo_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ws",
+        "websockets-sansio",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     return Server(argv, dict(os.environ), port)
 
 
 def parley_env(database_url: str | None, **overrides: str) -> dict[str, str]:
     workdir = Path(tempfile.mkdtemp(prefix="parley-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    env.update({
-        "PARLEY_DATA_DIR": str(workdir),
-        "PARLEY_ENV_FILE": str(workdir / "none.env"),
-        "PARLEY_SECRET_KEY": secrets.token_urlsafe(40),
-        # The load comes from one address as fast as it can: lift the abuse limits.
-        "PARLEY_MESSAGES_PER_CONNECTION": "1000000",
-        "PARLEY_MESSAGES_PER_IP": "100000000",
-        "PARLEY_FRAMES_PER_CONNECTION": "1000000",
-        "PARLEY_CONNECTIONS_PER_IP": "100000",
-    })
+    env.update(
+        {
+            "PARLEY_DATA_DIR": str(workdir),
+            "PARLEY_ENV_FILE": str(workdir / "none.env"),
+            "PARLEY_SECRET_KEY": secrets.token_urlsafe(40),
+            # The load comes from one address as fast as it can: lift the abuse limits.
+            "PARLEY_MESSAGES_PER_CONNECTION": "1000000",
+            "PARLEY_MESSAGES_PER_IP": "100000000",
+            "PARLEY_FRAMES_PER_CONNECTION": "1000000",
+            "PARLEY_CONNECTIONS_PER_IP": "100000",
+        }
+    )
     if database_url:
         env["PARLEY_DATABASE_URL"] = database_url
     env.update(overrides)
@@ -91,6 +109,16 @@ def parley_env(database_url: str | None, **overrides: str) -> dict[str, str]:
 
 def parley_server(env: dict[str, str]) -> Server:
     port = free_port()
-    argv = [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning"]
+    argv = [
+        sys.executable,
+        "-m",
+        "server",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     return Server(argv, env, port)

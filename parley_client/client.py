@@ -99,7 +99,7 @@ class ProtocolClient:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         waiter = asyncio.create_task(self.connected.wait())
-        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({waiter, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         if self._fatal is not None:
             raise self._fatal
@@ -311,8 +311,9 @@ class ProtocolClient:
                 await socket.send(frame)
 
     async def mark_read(self, conversation_id: str, up_to_seq: int) -> None:
-        await self.send_frame({"type": "conversation.read", "conversation_id": conversation_id,
-                               "up_to_seq": up_to_seq})
+        await self.send_frame(
+            {"type": "conversation.read", "conversation_id": conversation_id, "up_to_seq": up_to_seq}
+        )
 
     async def typing(self, conversation_id: str, active: bool = True) -> None:
         await self.send_frame({"type": "typing.update", "conversation_id": conversation_id, "active": active})

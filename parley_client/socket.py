@@ -68,9 +68,7 @@ class Socket:
         frame: Frame = json.loads(raw)
         return frame
 
-    async def expect(
-        self, match: str | Callable[[Frame], bool], timeout: float = 10
-    ) -> Frame:
+    async def expect(self, match: str | Callable[[Frame], bool], timeout: float = 10) -> Frame:
         """The first frame that matches (a type, or a predicate); others stay buffered."""
         test = (lambda f: f.get("type") == match) if isinstance(match, str) else match
         for i, frame in enumerate(self._buffer):

@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from functools import partial
 
 from server.config import ConfigError, Settings, load_settings
 
@@ -87,7 +88,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     db = Database(_settings().database_url)
     try:
         user = db.write_sync(
-            lambda c: create_user(c, email=args.email, name=args.name or "", password=password, role=args.role)
+            lambda c: create_user(
+                c, email=args.email, name=args.name or "", password=password, role=args.role
+            )
         )
     except ParleyError as exc:
         sys.exit(f"parley: {exc.code}: {exc.message}")
@@ -135,9 +138,9 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
             password = secrets.token_urlsafe(9)
             existing = db.write_sync(user_by_email, email)
             if existing is None:
-                db.write_sync(lambda c: create_user(c, email=email, name=name, password=password, role=role))
+                db.write_sync(partial(create_user, email=email, name=name, password=password, role=role))
             else:
-                db.write_sync(lambda c: set_password(c, existing.id, password))
+                db.write_sync(set_password, existing.id, password)
             accounts.append((role, email, password))
     finally:
         db.close()
@@ -154,7 +157,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print("Parley demo")
     print(f"  server:    {base}   (database: {settings.database_url})")
-    print(f"  site key:  {DEMO_SITE_KEY}   (visitor socket: ws://{args.host}:{args.port}/ws/v1/visitor?site=demo)")
+    print(
+        f"  site key:  {DEMO_SITE_KEY}   (visitor socket: ws://{args.host}:{args.port}/ws/v1/visitor?site=demo)"
+    )
     for role, email, password in accounts:
         print(f"  {role:<9}  {email}   password: {password}")
     print(f"  sign in:   {base}/login")

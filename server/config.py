@@ -129,9 +129,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     if not database_url.startswith(("sqlite:///", "postgresql+psycopg://")):
-        raise ConfigError(
-            f"PARLEY_DATABASE_URL={database_url!r}: expected sqlite:///PATH or postgresql://…"
-        )
+        raise ConfigError(f"PARLEY_DATABASE_URL={database_url!r}: expected sqlite:///PATH or postgresql://…")
     bus_url = get("PARLEY_BUS_URL")
     if not bus_url.startswith(("memory://", "redis://", "rediss://")):
         raise ConfigError(f"PARLEY_BUS_URL={bus_url!r}: expected memory:// or redis://…")

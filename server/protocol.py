@@ -16,9 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from server.errors import ParleyError
 
-ClientId = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
-]
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Seq = Annotated[int, Field(ge=0)]
 
@@ -161,8 +159,7 @@ def parse(raw: str, table: dict[str, type[Frame]]) -> Frame:
             for e in exc.errors(include_url=False, include_input=False)
         ]
         raise FrameError(
-            f"invalid {data['type']} frame: "
-            + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
+            f"invalid {data['type']} frame: " + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
             code="invalid_frame",
             details=details,
         ) from None

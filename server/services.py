@@ -55,9 +55,7 @@ class Services:
             db=db,
             bus=bus,
             hub=Hub(db, bus, settings),
-            tokens=Tokens(
-                settings.secret_key, settings.visitor_token_max_age_s, settings.session_max_age_s
-            ),
+            tokens=Tokens(settings.secret_key, settings.visitor_token_max_age_s, settings.session_max_age_s),
             sites=SiteCache(db),
             ip_messages=KeyedBuckets(settings.messages_per_ip, settings.rate_window_s),
         )

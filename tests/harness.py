@@ -46,7 +46,8 @@ def postgres_problem() -> str | None:
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
             conn.execute("select 1")
     except Exception as exc:
-        return f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({exc.__class__.__name__}: {exc})".strip()
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({exc.__class__.__name__}: {first_line})"
     return None
 
 
@@ -74,8 +75,18 @@ class ServerProcess:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -157,8 +168,9 @@ class Stack:
         assert self.db is not None
         email = f"agent-{secrets.token_hex(4)}@test.example"
         password = secrets.token_urlsafe(12)
-        self.db.write_sync(lambda c: create_user(c, email=email, name="Agent " + email[6:10],
-                                                 password=password, role=role))
+        self.db.write_sync(
+            lambda c: create_user(c, email=email, name="Agent " + email[6:10], password=password, role=role)
+        )
         return email, password
 
     def close(self) -> None:
@@ -204,8 +216,15 @@ def build_stack(backend: str, processes: int | None = None, **overrides: str) ->
 
     settings = load_settings(env)
     upgrade(settings.database_url)
-    stack = Stack(backend, settings.database_url, bus_url, workdir, env, db=Database(settings.database_url),
-                  drop_database=drop)
+    stack = Stack(
+        backend,
+        settings.database_url,
+        bus_url,
+        workdir,
+        env,
+        db=Database(settings.database_url),
+        drop_database=drop,
+    )
     try:
         for i in range(processes):
             server = ServerProcess(env, workdir / f"server-{i}.log")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -39,16 +40,33 @@ def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     assert "revision 0001" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
-    made = parley(tmp_path, "create-user", "--email", "Ana@Shop.example", "--role", "admin",
-                  PARLEY_PASSWORD="long-enough-1")
+    made = parley(
+        tmp_path,
+        "create-user",
+        "--email",
+        "Ana@Shop.example",
+        "--role",
+        "admin",
+        PARLEY_PASSWORD="long-enough-1",
+    )
     assert made.returncode == 0 and "created admin ana@shop.example" in made.stdout
     again = parley(tmp_path, "create-user", "--email", "ana@shop.example", PARLEY_PASSWORD="long-enough-1")
     assert again.returncode != 0 and "email_taken" in again.stderr
     short = parley(tmp_path, "create-user", "--email", "b@shop.example", PARLEY_PASSWORD="short")
     assert short.returncode != 0 and "password_too_short" in short.stderr
 
-    site = parley(tmp_path, "create-site", "--name", "Shop", "--domain", "https://Shop.example/",
-                  "--domain", "*.shop.example", "--key", "shop")
+    site = parley(
+        tmp_path,
+        "create-site",
+        "--name",
+        "Shop",
+        "--domain",
+        "https://Shop.example/",
+        "--domain",
+        "*.shop.example",
+        "--key",
+        "shop",
+    )
     assert site.returncode == 0, site.stderr
     assert "key shop, allowed domains shop.example, *.shop.example" in site.stdout
     bad = parley(tmp_path, "create-site", "--name", "Bad", "--domain", "sh*p.example")
@@ -69,14 +87,19 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert done.returncode != 0 and "run `parley migrate` first" in done.stderr
 
 
-@pytest.mark.anyio
-async def test_demo_seeds_a_site_and_accounts_that_work(tmp_path: Path) -> None:
-    from parley_client import AgentClient, VisitorClient
-
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``parley demo`` as a newcomer runs it: its URL and the printed passwords."""
     port = free_port()
-    log = (tmp_path / "demo.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "server", "demo", "--port", str(port)],
-                            env=_env(tmp_path), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "demo", "--port", str(port)],
+            env=_env(tmp_path),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -86,24 +109,30 @@ async def test_demo_seeds_a_site_and_accounts_that_work(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        output = (tmp_path / "demo.log").read_text()
-        accounts = dict(re.findall(r"(admin|agent)\s+\S+\s+password: (\S+)", output))
-        assert set(accounts) == {"admin", "agent"}, output
-        assert "site key:  demo" in output
-
-        visitor = VisitorClient(base, "demo", origin=f"http://localhost:{port}")
-        await visitor.connect()
-        cid = (await visitor.send("hello from the demo"))["conversation_id"]
-        agent = AgentClient(base, "agent@parley.example", accounts["agent"])
-        await agent.connect()
-        await agent.send("welcome to the demo!", cid)
-        got = await visitor.next_event("message.created")
-        while got["message"]["author"]["type"] != "agent":
-            got = await visitor.next_event("message.created")
-        assert got["message"]["text"] == "welcome to the demo!"
-        await visitor.close()
-        await agent.close()
+        output = log_path.read_text()
+        assert "site key:  demo" in output, output
+        yield base, dict(re.findall(r"(admin|agent)\s+\S+\s+password: (\S+)", output))
     finally:
         proc.terminate()
         proc.wait(10)
-        log.close()
+
+
+@pytest.mark.anyio
+async def test_demo_seeds_a_site_and_accounts_that_work(demo: tuple[str, dict[str, str]]) -> None:
+    from parley_client import AgentClient, VisitorClient
+
+    base, passwords = demo
+    assert set(passwords) == {"admin", "agent"}
+    port = base.rsplit(":", 1)[1]
+    visitor = VisitorClient(base, "demo", origin=f"http://localhost:{port}")
+    await visitor.connect()
+    cid = (await visitor.send("hello from the demo"))["conversation_id"]
+    agent = AgentClient(base, "agent@parley.example", passwords["agent"])
+    await agent.connect()
+    await agent.send("welcome to the demo!", cid)
+    got = await visitor.next_event("message.created")
+    while got["message"]["author"]["type"] != "agent":
+        got = await visitor.next_event("message.created")
+    assert got["message"]["text"] == "welcome to the demo!"
+    await visitor.close()
+    await agent.close()

@@ -10,8 +10,17 @@ from server.protocol import AGENT_FRAMES, ERROR_CODES, VISITOR_FRAMES
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()
 HTTP_API = (ROOT / "docs" / "http-api.md").read_text()
-SERVER_SENT = ["welcome", "ack", "conversation.created", "message.created", "conversation.read",
-               "conversation.updated", "typing.updated", "pong", "error"]
+SERVER_SENT = [
+    "welcome",
+    "ack",
+    "conversation.created",
+    "message.created",
+    "conversation.read",
+    "conversation.updated",
+    "typing.updated",
+    "pong",
+    "error",
+]
 
 
 def test_every_frame_type_has_a_documented_example() -> None:

@@ -17,16 +17,10 @@ def create_user(conn: Connection, *, email: str, name: str, password: str, role:
     if "@" not in email or len(email) > 254:
         raise InvalidInput(f"not an email address: {email!r}", code="invalid_email")
     if role not in ROLES:
-        raise InvalidInput(
-            f"role must be one of {', '.join(ROLES)}, not {role!r}", code="invalid_role"
-        )
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}", code="invalid_role")
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(
-            f"password must be at least {MIN_LENGTH} characters", code="password_too_short"
-        )
-    user = User(
-        email=email, name=name.strip() or email, role=role, password_hash=hash_password(password)
-    )
+        raise InvalidInput(f"password must be at least {MIN_LENGTH} characters", code="password_too_short")
+    user = User(email=email, name=name.strip() or email, role=role, password_hash=hash_password(password))
     try:
         with conn.begin_nested():
             conn.execute(insert(users).values(user.model_dump()))
@@ -41,9 +35,7 @@ def user_by_id(conn: Connection, user_id: str) -> User | None:
 
 
 def authenticate(conn: Connection, email: str, password: str) -> User:
-    row = (
-        conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings().first()
-    )
+    row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings().first()
     if row is None:
         verify_password(DUMMY_HASH, password)
         raise Unauthorized("wrong email or password", code="bad_credentials")

@@ -32,9 +32,7 @@ async def _commit(db: Database, fn: Any, **kwargs: Any) -> Change:
 
 async def _publish(bus: Bus, change: Change) -> None:
     if change.frames:
-        await bus.publish(
-            {"t": "events", "conversation": change.conversation, "frames": change.frames}
-        )
+        await bus.publish({"t": "events", "conversation": change.conversation, "frames": change.frames})
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -97,12 +95,8 @@ async def mark_read(
     await _publish(bus, change)
 
 
-async def set_status(
-    db: Database, bus: Bus, *, conversation_id: str, status: str, by: Author
-) -> None:
-    change = await _commit(
-        db, store.set_status, conversation_id=conversation_id, status=status, by=by
-    )
+async def set_status(db: Database, bus: Bus, *, conversation_id: str, status: str, by: Author) -> None:
+    change = await _commit(db, store.set_status, conversation_id=conversation_id, status=status, by=by)
     await _publish(bus, change)
 
 

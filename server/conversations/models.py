@@ -43,9 +43,7 @@ class Conversation(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "messages"
-    __table_args__ = (
-        UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),
-    )
+    __table_args__ = (UniqueConstraint("conversation_id", "client_id", name="uq_messages_client_id"),)
 
     id: str = Field(default_factory=lambda: new_id("msg"), primary_key=True, max_length=40)
     conversation_id: str = Field(foreign_key="conversations.id", max_length=40)

@@ -108,9 +108,7 @@ class _Appender:
         self.frames: list[dict[str, Any]] = []
         self.now = utcnow()
 
-    def append(
-        self, type_: str, data: dict[str, Any], message: dict[str, Any] | None = None
-    ) -> int:
+    def append(self, type_: str, data: dict[str, Any], message: dict[str, Any] | None = None) -> int:
         self.state["last_seq"] += 1
         seq = self.state["last_seq"]
         if message is not None:
@@ -162,9 +160,7 @@ def _existing_message(conn: Connection, conversation_id: str, client_id: str) ->
     )
 
 
-def _visitor_message_by_client_id(
-    conn: Connection, visitor_id: str, client_id: str
-) -> RowMapping | None:
+def _visitor_message_by_client_id(conn: Connection, visitor_id: str, client_id: str) -> RowMapping | None:
     return (
         conn.execute(_VISITOR_MESSAGE_BY_CLIENT_ID, {"visitor_id": visitor_id, "client_id": client_id})
         .mappings()
@@ -192,9 +188,7 @@ def _duplicate(existing: RowMapping, author: Author) -> Change:
     return Change(conversation={"id": existing["conversation_id"]}, ack=_ack(existing, True))
 
 
-def _active_conversation(
-    conn: Connection, site_id: str, visitor_id: str
-) -> tuple[RowMapping, bool]:
+def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tuple[RowMapping, bool]:
     """The visitor's one non-closed conversation, created if there is none."""
     found = conn.execute(_ACTIVE_CONVERSATION, {"visitor_id": visitor_id}).scalar()
     if found is not None:
@@ -293,9 +287,7 @@ def post_message(
     }
     seq = appender.append("message.created", {"author_name": author.name}, message)
     summary = appender.flush()
-    ack = _ack(
-        {**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False
-    )
+    ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
     return Change(conversation=summary, frames=appender.frames, ack=ack)
 
 
@@ -371,16 +363,12 @@ def _frames(conversation_id: str, rows: list[RowMapping]) -> list[dict[str, Any]
                 "created_at": row["message_created_at"],
             }
         out.append(
-            event_frame(
-                conversation_id, row["seq"], row["type"], row["data"], row["created_at"], message
-            )
+            event_frame(conversation_id, row["seq"], row["type"], row["data"], row["created_at"], message)
         )
     return out
 
 
-def events_after(
-    conn: Connection, conversation_id: str, after_seq: int, limit: int
-) -> list[dict[str, Any]]:
+def events_after(conn: Connection, conversation_id: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
     rows = (
         conn.execute(
             select(*_EVENT_COLUMNS)
@@ -416,11 +404,7 @@ def oldest_seq(conn: Connection, conversation_id: str) -> int | None:
 
 
 def conversation(conn: Connection, conversation_id: str) -> dict[str, Any]:
-    row = (
-        conn.execute(select(conversations).where(conversations.c.id == conversation_id))
-        .mappings()
-        .first()
-    )
+    row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).mappings().first()
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
     return dict(row)
@@ -432,11 +416,7 @@ def visitor_conversations(
     query = select(conversations).where(conversations.c.visitor_id == visitor_id)
     if not include_closed:
         query = query.where(conversations.c.status != "closed")
-    rows = (
-        conn.execute(query.order_by(conversations.c.last_activity_at.desc()).limit(50))
-        .mappings()
-        .all()
-    )
+    rows = conn.execute(query.order_by(conversations.c.last_activity_at.desc()).limit(50)).mappings().all()
     return [conversation_summary(dict(r)) for r in rows]
 
 
@@ -446,11 +426,7 @@ def recent_conversations(
     query = select(conversations)
     if status is not None:
         query = query.where(conversations.c.status == status)
-    rows = (
-        conn.execute(query.order_by(conversations.c.last_activity_at.desc()).limit(limit))
-        .mappings()
-        .all()
-    )
+    rows = conn.execute(query.order_by(conversations.c.last_activity_at.desc()).limit(limit)).mappings().all()
     return [conversation_summary(dict(r)) for r in rows]
 
 

@@ -129,9 +129,7 @@ class Hub:
         if conn.closed:
             return
         with contextlib.suppress(Exception):
-            await conn.send(
-                error_frame("session_revoked", "your session was revoked; sign in again")
-            )
+            await conn.send(error_frame("session_revoked", "your session was revoked; sign in again"))
         await self.close(conn, 4401, "session_revoked")
 
     async def _listen(self) -> None:

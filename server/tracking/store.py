@@ -43,9 +43,7 @@ def resolve_visitor(
     row = None
     if visitor_id is not None:
         row = (
-            conn.execute(
-                select(visitors).where(visitors.c.id == visitor_id, visitors.c.site_id == site_id)
-            )
+            conn.execute(select(visitors).where(visitors.c.id == visitor_id, visitors.c.site_id == site_id))
             .mappings()
             .first()
         )

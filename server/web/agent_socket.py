@@ -24,7 +24,7 @@ from server.protocol import (
 from server.realtime.connection import Connection
 from server.services import Services
 from server.web.auth import current_user, user_json
-from server.web.sockets import deny, new_connection, pong, reply, serve_socket, services_of
+from server.web.sockets import admit, deny, pong, reply, services_of
 from server.web.visitor_socket import resume
 
 RECENT_CONVERSATIONS = 200
@@ -43,22 +43,14 @@ def _same_origin(ws: WebSocket) -> bool:
 async def agent_socket(ws: WebSocket) -> None:
     services = services_of(ws)
     if not _same_origin(ws):
-        await deny(
-            ws, 403, "origin_not_allowed", "the agent socket accepts only this server's pages"
-        )
+        await deny(ws, 403, "origin_not_allowed", "the agent socket accepts only this server's pages")
         return
     try:
         user = await current_user(ws)
     except Unauthorized as exc:
         await deny(ws, 401, exc.code, exc.message)
         return
-    conn = new_connection(services, ws, "agent")
-    if not services.hub.has_room(conn.ip):
-        await deny(ws, 429, "too_many_connections", "too many open sockets from this address")
-        return
-    await ws.accept()
-    session = AgentSession(services, user)
-    await serve_socket(services, conn, AGENT_FRAMES, session.handlers())
+    await admit(services, ws, "agent", AGENT_FRAMES, AgentSession(services, user).handlers())
 
 
 class AgentSession:

@@ -105,7 +105,8 @@ LOGIN_PAGE = """<!doctype html>
 <body><main><h1>Sign in to Parley</h1>{error}
 <form method="post" action="/login">
 <p><label>Email <input name="email" type="email" autocomplete="username" required autofocus></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><label>Password
+<input name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button type="submit">Sign in</button></p></form></main></body></html>"""
 
 
@@ -114,19 +115,13 @@ async def login_page(request: Request) -> Response:
         return HTMLResponse(LOGIN_PAGE.format(error=""))
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        return HTMLResponse(
-            LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>"), 403
-        )
+        return HTMLResponse(LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>"), 403)
     services = services_of(request)
     form = await request.form()
     try:
-        user = await services.db.read(
-            authenticate, str(form.get("email", "")), str(form.get("password", ""))
-        )
+        user = await services.db.read(authenticate, str(form.get("email", "")), str(form.get("password", "")))
     except Unauthorized as exc:
-        return HTMLResponse(
-            LOGIN_PAGE.format(error=f"<p role=alert>{exc.message.capitalize()}.</p>"), 401
-        )
+        return HTMLResponse(LOGIN_PAGE.format(error=f"<p role=alert>{exc.message.capitalize()}.</p>"), 401)
     response = RedirectResponse("/", status_code=303)
     _set_cookie(response, services, user, request.url.scheme == "https")
     return response

@@ -21,31 +21,21 @@ from server.web.auth import current_user, services_of
 DEFAULT_PAGE = 50
 
 
-def _int_param(
-    request: Request, name: str, default: int | None, *, low: int, high: int
-) -> int | None:
+def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(
-            f"{name}={raw!r} is not a whole number", code="invalid_parameter"
-        ) from None
+        raise InvalidInput(f"{name}={raw!r} is not a whole number", code="invalid_parameter") from None
     if not low <= value <= high:
-        raise InvalidInput(
-            f"{name}={value} must be between {low} and {high}", code="invalid_parameter"
-        )
+        raise InvalidInput(f"{name}={value} must be between {low} and {high}", code="invalid_parameter")
     return value
 
 
-async def _page(
-    services: Services, request: Request, conversation: dict[str, Any]
-) -> dict[str, Any]:
-    limit = _int_param(
-        request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max
-    )
+async def _page(services: Services, request: Request, conversation: dict[str, Any]) -> dict[str, Any]:
+    limit = _int_param(request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max)
     assert limit is not None
     before = _int_param(request, "before", None, low=1, high=2**62)
     after = _int_param(request, "after", None, low=0, high=2**62)
@@ -102,9 +92,7 @@ async def visitor_conversations(request: Request) -> Response:
         return _preflight(request)
     services = services_of(request)
     visitor_id, headers = await _visitor_id(request)
-    found = await services.db.read(
-        lambda c: store.visitor_conversations(c, visitor_id, include_closed=True)
-    )
+    found = await services.db.read(lambda c: store.visitor_conversations(c, visitor_id, include_closed=True))
     return JSONResponse({"conversations": found}, headers=headers)
 
 
@@ -128,12 +116,8 @@ async def agent_conversations(request: Request) -> Response:
     services = services_of(request)
     status = request.query_params.get("status", "open")
     if status not in ("open", "snoozed", "closed", "all"):
-        raise InvalidInput(
-            f"status={status!r}: use open, snoozed, closed or all", code="invalid_parameter"
-        )
-    limit = _int_param(
-        request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max
-    )
+        raise InvalidInput(f"status={status!r}: use open, snoozed, closed or all", code="invalid_parameter")
+    limit = _int_param(request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max)
     found = await services.db.read(
         lambda c: store.recent_conversations(
             c, limit=limit or DEFAULT_PAGE, status=None if status == "all" else status

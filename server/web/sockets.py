@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -58,7 +58,6 @@ async def serve_socket(
     table: dict[str, type[Frame]],
     handlers: dict[str, Handler],
 ) -> None:
-    settings = services.settings
     hub = services.hub
     hub.add(conn)
     log.info("connected %s", conn.label())
@@ -79,7 +78,7 @@ async def serve_socket(
 async def _handle(
     services: Services,
     conn: Connection,
-    message: dict[str, Any],
+    message: MutableMapping[str, Any],
     table: dict[str, type[Frame]],
     handlers: dict[str, Handler],
 ) -> None:
@@ -144,9 +143,7 @@ async def _handle(
         ref = {"ref": frame_type} if frame_type else {}
         if client_id:
             ref["client_id"] = client_id
-        await _refuse(
-            services, conn, error_frame("internal_error", "the server failed; retry later", **ref)
-        )
+        await _refuse(services, conn, error_frame("internal_error", "the server failed; retry later", **ref))
 
 
 def _client_id_of(text: str) -> dict[str, str]:
@@ -162,22 +159,19 @@ def _client_id_of(text: str) -> dict[str, str]:
 
 def rate_check(services: Services, conn: Connection) -> None:
     """The message limits: per connection, then per IP address."""
-    wait = conn.messages_bucket.take()
-    if wait:
-        raise FrameError(
-            "too many messages from this connection",
-            code="rate_limited",
-            limit="messages_per_connection",
-            retry_after_ms=int(wait * 1000) + 1,
-        )
-    wait = services.ip_messages.take(conn.ip)
-    if wait:
-        raise FrameError(
-            "too many messages from this address",
-            code="rate_limited",
-            limit="messages_per_ip",
-            retry_after_ms=int(wait * 1000) + 1,
-        )
+    # Lazily, in order: a connection over its own limit spends none of its IP's allowance.
+    for limit, source, take in (
+        ("messages_per_connection", "this connection", conn.messages_bucket.take),
+        ("messages_per_ip", "this address", lambda: services.ip_messages.take(conn.ip)),
+    ):
+        wait = take()
+        if wait:
+            raise FrameError(
+                f"too many messages from {source}",
+                code="rate_limited",
+                limit=limit,
+                retry_after_ms=int(wait * 1000) + 1,
+            )
 
 
 def services_of(ws: WebSocket) -> Services:
@@ -185,9 +179,16 @@ def services_of(ws: WebSocket) -> Services:
     return services
 
 
-def new_connection(services: Services, ws: WebSocket, kind: str) -> Connection:
+async def admit(
+    services: Services,
+    ws: WebSocket,
+    kind: str,
+    table: dict[str, type[Frame]],
+    handlers: dict[str, Handler],
+) -> None:
+    """Accept a socket that passed its endpoint's checks, if its IP has room, and serve it."""
     s = services.settings
-    return Connection(
+    conn = Connection(
         ws,
         kind,
         client_ip(ws),
@@ -195,6 +196,11 @@ def new_connection(services: Services, ws: WebSocket, kind: str) -> Connection:
         messages=s.messages_per_connection,
         window_s=s.rate_window_s,
     )
+    if not services.hub.has_room(conn.ip):
+        await deny(ws, 429, "too_many_connections", "too many open sockets from this address")
+        return
+    await ws.accept()
+    await serve_socket(services, conn, table, handlers)
 
 
 def pong(frame: Any) -> dict[str, Any]:

@@ -25,12 +25,11 @@ from server.sites.models import Site
 from server.sites.origins import origin_allowed
 from server.tracking.store import Arrival, resolve_visitor
 from server.web.sockets import (
+    admit,
     deny,
-    new_connection,
     pong,
     rate_check,
     reply,
-    serve_socket,
     services_of,
 )
 
@@ -39,27 +38,17 @@ async def visitor_socket(ws: WebSocket) -> None:
     services = services_of(ws)
     site = await services.sites.by_key(ws.query_params.get("site", ""))
     if site is None:
-        await deny(
-            ws, 404, "site_unknown", "no site has that key; connect to /ws/v1/visitor?site=KEY"
-        )
+        await deny(ws, 404, "site_unknown", "no site has that key; connect to /ws/v1/visitor?site=KEY")
         return
     origin = ws.headers.get("origin")
     if origin is not None:
         if not origin_allowed(origin, site.allowed_domains):
-            await deny(
-                ws, 403, "origin_not_allowed", f"{origin!r} may not embed this site's widget"
-            )
+            await deny(ws, 403, "origin_not_allowed", f"{origin!r} may not embed this site's widget")
             return
     elif not site.settings.get("allow_originless", True):
         await deny(ws, 403, "origin_not_allowed", "this site accepts only browser connections")
         return
-    conn = new_connection(services, ws, "visitor")
-    if not services.hub.has_room(conn.ip):
-        await deny(ws, 429, "too_many_connections", "too many open sockets from this address")
-        return
-    await ws.accept()
-    session = VisitorSession(services, site)
-    await serve_socket(services, conn, VISITOR_FRAMES, session.handlers())
+    await admit(services, ws, "visitor", VISITOR_FRAMES, VisitorSession(services, site).handlers())
 
 
 class VisitorSession:
@@ -174,9 +163,7 @@ class VisitorSession:
         if frame.conversation_id not in conn.conversations:
             found = await self.services.db.read(store.conversation, frame.conversation_id)
             if found["visitor_id"] != conn.visitor_id:
-                raise NotFound(
-                    f"no conversation {frame.conversation_id!r}", code="conversation_not_found"
-                )
+                raise NotFound(f"no conversation {frame.conversation_id!r}", code="conversation_not_found")
             conn.conversations.add(frame.conversation_id)
         conversation = {
             "id": frame.conversation_id,

@@ -64,7 +64,9 @@ async def test_same_client_id_is_stored_once_and_gets_the_same_ack(stack: Stack)
         assert third["message_id"] == first["message_id"]
 
         cid = first["conversation_id"]
-        await sock.send({"type": "message.send", "client_id": "c-124", "text": "next", "conversation_id": cid})
+        await sock.send(
+            {"type": "message.send", "client_id": "c-124", "text": "next", "conversation_id": cid}
+        )
         await sock.expect("ack")
         page = await ana.history_page(cid)
         texts = [e["message"]["text"] for e in page["events"] if e["type"] == "message.created"]

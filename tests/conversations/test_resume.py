@@ -61,8 +61,9 @@ async def test_a_dropped_connection_loses_and_doubles_nothing(stack: Stack) -> N
         assert [g["message"]["text"] for g in got] == ["agent 0", "agent 1", "agent 2"]
         page = await ana.history_page(cid, limit=200)
         texts = [e["message"]["text"] for e in page["events"] if e["type"] == "message.created"]
-        assert sorted(texts) == sorted(["start", "agent 0", "agent 1", "agent 2",
-                                        "queued 0", "queued 1", "queued 2"])
+        assert sorted(texts) == sorted(
+            ["start", "agent 0", "agent 1", "agent 2", "queued 0", "queued 1", "queued 2"]
+        )
         seqs = [e["seq"] for e in page["events"]]
         assert seqs == list(range(1, len(seqs) + 1))
     finally:

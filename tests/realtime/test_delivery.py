@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import pytest
 
 from server.conversations.store import Author, post_message
@@ -57,9 +58,13 @@ async def test_an_event_committed_but_never_published_is_still_delivered(stack: 
         assert stack.db is not None
         # Written straight to the database, as a process that died before publishing would leave it.
         ghost = stack.db.write_sync(
-            lambda c: post_message(c, author=Author("agent", ana.user["id"], "Ghost"),  # type: ignore[index]
-                                   client_id="ghost-1", text="committed, never published",
-                                   conversation_id=cid)
+            lambda c: post_message(
+                c,
+                author=Author("agent", ana.user["id"], "Ghost"),  # type: ignore[index]
+                client_id="ghost-1",
+                text="committed, never published",
+                conversation_id=cid,
+            )
         )
         await ana.send("published normally", cid)
         first = await event_in(alice, cid, "message.created", by("agent"))

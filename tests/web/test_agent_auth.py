@@ -47,7 +47,9 @@ async def test_agent_socket_needs_a_valid_session_and_a_same_origin_page(stack: 
     url = stack.agent_url.replace("http", "ws") + "/ws/v1/agent"
     assert await _denied(url) == (401, "not_authenticated")
     assert await _denied(url, headers={"Cookie": "parley_session=forged.value.here"}) == (
-        401, "not_authenticated")
+        401,
+        "not_authenticated",
+    )
     ana = await agent(stack)
     cookie = {"Cookie": f"parley_session={ana.session}"}
     assert await _denied(url, headers=cookie, origin="https://evil.example") == (403, "origin_not_allowed")
@@ -69,8 +71,12 @@ async def test_changing_the_password_closes_every_open_socket_of_that_user(stack
     second = AgentClient(stack.agent_url, email, password, reconnect=False)
     second.session = first.session
     await second.connect()
-    async with httpx.AsyncClient(base_url=stack.agent_url, cookies={"parley_session": first.session or ""}) as http:
-        wrong = await http.post("/api/v1/me/password", json={"current_password": "bad", "new_password": "x" * 12})
+    async with httpx.AsyncClient(
+        base_url=stack.agent_url, cookies={"parley_session": first.session or ""}
+    ) as http:
+        wrong = await http.post(
+            "/api/v1/me/password", json={"current_password": "bad", "new_password": "x" * 12}
+        )
         assert wrong.json()["code"] == "bad_credentials"
         changed = await http.post(
             "/api/v1/me/password", json={"current_password": password, "new_password": "new-password-123"}
@@ -82,7 +88,10 @@ async def test_changing_the_password_closes_every_open_socket_of_that_user(stack
         assert closed is not None and (closed.code, closed.reason) == (4401, "session_revoked")
         assert (await client.next_error())["code"] == "session_revoked"
     url = stack.agent_url.replace("http", "ws") + "/ws/v1/agent"
-    assert await _denied(url, headers={"Cookie": f"parley_session={first.session}"}) == (401, "session_revoked")
+    assert await _denied(url, headers={"Cookie": f"parley_session={first.session}"}) == (
+        401,
+        "session_revoked",
+    )
     fresh = await Socket.open(url, headers={"Cookie": f"parley_session={new_cookie}"})
     await fresh.send({"type": "hello"})
     assert (await fresh.expect("welcome"))["type"] == "welcome"
@@ -97,7 +106,9 @@ async def test_agent_sees_new_conversations_live_and_lists_them(stack: Stack) ->
         cid = (await alice.send("new here"))["conversation_id"]
         created = await event_in(ana, cid, "conversation.created")
         assert created["visitor_id"] == alice.visitor["id"]  # type: ignore[index]
-        async with httpx.AsyncClient(base_url=stack.agent_url, cookies={"parley_session": ana.session or ""}) as http:
+        async with httpx.AsyncClient(
+            base_url=stack.agent_url, cookies={"parley_session": ana.session or ""}
+        ) as http:
             listed = (await http.get("/api/v1/conversations", params={"limit": 200})).json()["conversations"]
             assert cid in [c["id"] for c in listed]
             bad = await http.get("/api/v1/conversations", params={"status": "weird"})
@@ -118,8 +129,9 @@ async def test_login_form_page(stack: Stack) -> None:
         assert page.status_code == 200 and 'name="password"' in page.text
         bad = await http.post("/login", data={"email": email, "password": "wrong-one"})
         assert bad.status_code == 401 and "Wrong email or password" in bad.text
-        cross = await http.post("/login", data={"email": email, "password": password},
-                                headers={"Origin": "https://evil.example"})
+        cross = await http.post(
+            "/login", data={"email": email, "password": password}, headers={"Origin": "https://evil.example"}
+        )
         assert cross.status_code == 403
         ok = await http.post("/login", data={"email": email, "password": password})
         assert ok.status_code == 303 and "parley_session" in ok.cookies

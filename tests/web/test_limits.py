@@ -134,7 +134,9 @@ async def test_heartbeats_keep_a_connection_alive(tight_stack: Stack) -> None:
     await sock.close()
 
 
-async def test_a_frame_refused_for_rate_names_its_client_id_and_the_client_retries(tight_stack: Stack) -> None:
+async def test_a_frame_refused_for_rate_names_its_client_id_and_the_client_retries(
+    tight_stack: Stack,
+) -> None:
     site = tight_stack.create_site()
     sock = await raw_visitor(tight_stack, site)
     await hello(sock, site)

@@ -41,8 +41,12 @@ async def test_disallowed_origins_are_refused_before_the_socket_opens(stack: Sta
         status, body = await _refused(stack, site.key, origin)
         assert status == 403, origin
         assert body["code"] == "origin_not_allowed"
-    for origin in ("https://shop.example", "http://shop.example", "https://www.brand.example",
-                   "http://localhost:8001"):
+    for origin in (
+        "https://shop.example",
+        "http://shop.example",
+        "https://www.brand.example",
+        "http://localhost:8001",
+    ):
         sock = await raw_visitor(stack, site, origin=origin)
         assert (await hello(sock, site))["type"] == "welcome", origin
         await sock.close()
@@ -87,8 +91,10 @@ async def test_bad_tokens_are_refused_with_a_clear_code(stack: Stack, case: str)
     secret = stack.env["PARLEY_SECRET_KEY"]
     vid = alice.visitor["id"]  # type: ignore[index]
     token, code = {
-        "forged": (URLSafeTimedSerializer("not-the-key", salt="parley.visitor.v1").dumps(
-            {"v": vid, "s": site.id}), "token_invalid"),
+        "forged": (
+            URLSafeTimedSerializer("not-the-key", salt="parley.visitor.v1").dumps({"v": vid, "s": site.id}),
+            "token_invalid",
+        ),
         "expired": (_expired_token(secret, vid, site.id), "token_expired"),
         "other_site": (alice.token, "token_wrong_site"),
         "garbage": ("x" * 40, "token_invalid"),
@@ -171,6 +177,9 @@ async def test_http_errors_are_json_with_a_code(stack: Stack) -> None:
         no_token = await http.get("/api/v1/visitor/conversations", params={"site": "nope"})
         assert no_token.json()["code"] == "site_unknown"
         site = stack.create_site()
-        bad = await http.get("/api/v1/visitor/conversations", params={"site": site.key},
-                             headers={"Authorization": "Bearer forged"})
+        bad = await http.get(
+            "/api/v1/visitor/conversations",
+            params={"site": site.key},
+            headers={"Authorization": "Bearer forged"},
+        )
         assert bad.status_code == 401 and bad.json()["code"] == "token_invalid"

@@ -11,7 +11,7 @@ messages and their sequenced events.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0001"
@@ -104,9 +104,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_conversations_site_last_activity", ["site_id", "last_activity_at"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_conversations_visitor_id"), ["visitor_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_conversations_visitor_id"), ["visitor_id"], unique=False)
         batch_op.create_index(
             "uq_conversations_active_visitor",
             ["visitor_id"],
