@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Connection, RowMapping, bindparam, func, insert, select, text
+from sqlalchemy import Connection, RowMapping, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.sql.sqltypes import UTCDateTime
 
 from server.accounts.models import User
+from server.conversations import statements as sql
 from server.conversations.frames import conversation_summary, event_frame
 from server.conversations.models import Conversation, ConversationEvent, Message
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, new_id, utcnow
+
+# A row as the hot-path statements return it.
+Row = dict[str, Any]
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]
@@ -43,57 +46,13 @@ class Change:
     ack: dict[str, Any] | None = None
 
 
-# The hot path (one message = lock, duplicate check, two inserts, one update)
-# uses statements built once: building a Core construct per call cost about
-# 200 µs each, four times the work SQLite itself does.
-_TS = UTCDateTime()
-_CONVERSATION_COLUMNS = (
-    "id, site_id, visitor_id, status, assignee_id, last_seq, visitor_read_seq, agent_read_seq, "
-    "created_at, last_activity_at, closed_at, closed_by"
-)
-_SELECT_CONVERSATION = f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = :id"
-_LOCK = {
-    "sqlite": text(_SELECT_CONVERSATION).columns(created_at=_TS, last_activity_at=_TS, closed_at=_TS),
-    "postgresql": text(_SELECT_CONVERSATION + " FOR UPDATE").columns(
-        created_at=_TS, last_activity_at=_TS, closed_at=_TS
-    ),
-}
-_MESSAGE_BY_CLIENT_ID = text(
-    "SELECT id, conversation_id, seq, author_type, author_id, client_id, created_at FROM messages "
-    "WHERE conversation_id = :conversation_id AND client_id = :client_id"
-).columns(created_at=_TS)
-_INSERT_MESSAGE = text(
-    "INSERT INTO messages (id, conversation_id, seq, author_type, author_id, client_id, text, created_at) "
-    "VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, :created_at)"
-).bindparams(bindparam("created_at", type_=_TS))
-_INSERT_EVENT = text(
-    "INSERT INTO conversation_events (conversation_id, seq, type, message_id, data, created_at) "
-    "VALUES (:conversation_id, :seq, :type, :message_id, :data, :created_at)"
-).bindparams(bindparam("created_at", type_=_TS), bindparam("data", type_=JSON))
-_UPDATE_CONVERSATION = text(
-    "UPDATE conversations SET status = :status, assignee_id = :assignee_id, last_seq = :last_seq, "
-    "visitor_read_seq = :visitor_read_seq, agent_read_seq = :agent_read_seq, "
-    "last_activity_at = :last_activity_at, closed_at = :closed_at, closed_by = :closed_by WHERE id = :id"
-).bindparams(bindparam("last_activity_at", type_=_TS), bindparam("closed_at", type_=_TS))
-
-
-_VISITOR_MESSAGE_BY_CLIENT_ID = text(
-    "SELECT m.id, m.conversation_id, m.seq, m.author_type, m.author_id, m.client_id, m.created_at "
-    "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-    "WHERE c.visitor_id = :visitor_id AND m.client_id = :client_id"
-).columns(created_at=_TS)
-_ACTIVE_CONVERSATION = text(
-    "SELECT id FROM conversations WHERE visitor_id = :visitor_id AND status != 'closed'"
-)
-
-
 class ConversationConflict(InvalidInput):
     code = "conversation_closed"
     http_status = 409
 
 
-def _locked(conn: Connection, conversation_id: str) -> RowMapping:
-    row = conn.execute(_LOCK[conn.dialect.name], {"id": conversation_id}).mappings().first()
+def _locked(conn: Connection, conversation_id: str) -> Row:
+    row = sql.LOCK_CONVERSATION.first(conn, {"id": conversation_id})
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
     return row
@@ -102,7 +61,7 @@ def _locked(conn: Connection, conversation_id: str) -> RowMapping:
 class _Appender:
     """Appends events to one locked conversation, tracking its counter."""
 
-    def __init__(self, conn: Connection, row: RowMapping) -> None:
+    def __init__(self, conn: Connection, row: Row) -> None:
         self.conn = conn
         self.state = dict(row)
         self.frames: list[dict[str, Any]] = []
@@ -118,9 +77,9 @@ class _Appender:
                 "conversation_id": self.state["id"],
                 "created_at": self.now,
             }
-            self.conn.execute(_INSERT_MESSAGE, message)
-        self.conn.execute(
-            _INSERT_EVENT,
+            sql.INSERT_MESSAGE.run(self.conn, message)
+        sql.INSERT_EVENT.run(
+            self.conn,
             {
                 "conversation_id": self.state["id"],
                 "seq": seq,
@@ -148,27 +107,19 @@ class _Appender:
             "closed_at",
             "closed_by",
         )
-        self.conn.execute(_UPDATE_CONVERSATION, {k: self.state[k] for k in (*keys, "id")})
+        sql.UPDATE_CONVERSATION.run(self.conn, {k: self.state[k] for k in (*keys, "id")})
         return conversation_summary(self.state)
 
 
-def _existing_message(conn: Connection, conversation_id: str, client_id: str) -> RowMapping | None:
-    return (
-        conn.execute(_MESSAGE_BY_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id})
-        .mappings()
-        .first()
-    )
+def _existing_message(conn: Connection, conversation_id: str, client_id: str) -> Row | None:
+    return sql.MESSAGE_BY_CLIENT_ID.first(conn, {"conversation_id": conversation_id, "client_id": client_id})
 
 
-def _visitor_message_by_client_id(conn: Connection, visitor_id: str, client_id: str) -> RowMapping | None:
-    return (
-        conn.execute(_VISITOR_MESSAGE_BY_CLIENT_ID, {"visitor_id": visitor_id, "client_id": client_id})
-        .mappings()
-        .first()
-    )
+def _visitor_message_by_client_id(conn: Connection, visitor_id: str, client_id: str) -> Row | None:
+    return sql.VISITOR_MESSAGE_BY_CLIENT_ID.first(conn, {"visitor_id": visitor_id, "client_id": client_id})
 
 
-def _ack(message: RowMapping | dict[str, Any], duplicate: bool) -> dict[str, Any]:
+def _ack(message: dict[str, Any], duplicate: bool) -> dict[str, Any]:
     return {
         "client_id": message["client_id"],
         "conversation_id": message["conversation_id"],
@@ -179,7 +130,7 @@ def _ack(message: RowMapping | dict[str, Any], duplicate: bool) -> dict[str, Any
     }
 
 
-def _duplicate(existing: RowMapping, author: Author) -> Change:
+def _duplicate(existing: Row, author: Author) -> Change:
     if existing["author_type"] != author.type or existing["author_id"] != author.id:
         raise InvalidInput(
             f"client id {existing['client_id']!r} was used by another sender",
@@ -188,9 +139,10 @@ def _duplicate(existing: RowMapping, author: Author) -> Change:
     return Change(conversation={"id": existing["conversation_id"]}, ack=_ack(existing, True))
 
 
-def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tuple[RowMapping, bool]:
+def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tuple[Row, bool]:
     """The visitor's one non-closed conversation, created if there is none."""
-    found = conn.execute(_ACTIVE_CONVERSATION, {"visitor_id": visitor_id}).scalar()
+    active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
+    found = active["id"] if active else None
     if found is not None:
         return _locked(conn, found), False
     conversation_id = new_id("cnv")
@@ -212,7 +164,9 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
             )
     except IntegrityError:
         # Another server process created it between our select and insert.
-        found = conn.execute(_ACTIVE_CONVERSATION, {"visitor_id": visitor_id}).scalar_one()
+        again = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
+        assert again is not None
+        found = again["id"]
         return _locked(conn, found), False
     return _locked(conn, conversation_id), True
 
