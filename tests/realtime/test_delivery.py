@@ -97,3 +97,29 @@ async def test_resume_after_a_server_crash(stack: Stack) -> None:
     finally:
         await alice.close()
         await ana.close()
+
+
+@pytest.mark.parametrize("stack", ["postgres"], indirect=True)  # the in-memory bus cannot lose one
+async def test_a_lost_bus_subscription_is_caught_up_from_the_database(stack: Stack) -> None:
+    """Redis drops the servers' subscriptions; what was published meanwhile still arrives."""
+    import redis.asyncio as redis
+
+    from tests.harness import REDIS_URL
+
+    site = stack.create_site()
+    alice = await visitor(stack, site)
+    ana = await agent(stack)
+    r = redis.from_url(REDIS_URL)
+    try:
+        cid = (await alice.send("before the outage"))["conversation_id"]
+        await event_in(ana, cid, "message.created")
+        await r.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        # Published while the servers are resubscribing: the bus loses these.
+        for i in range(3):
+            await alice.send(f"during the outage {i}", cid)
+        got = [await event_in(ana, cid, "message.created", by("visitor"), timeout=15) for _ in range(3)]
+        assert [g["message"]["text"] for g in got] == [f"during the outage {i}" for i in range(3)]
+    finally:
+        await r.aclose()
+        await alice.close()
+        await ana.close()
