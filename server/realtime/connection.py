@@ -61,5 +61,8 @@ class Connection:
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send now, bypassing the outbox: only while paused (hello) or from the drain."""
+        await self.send_text(dumps(frame))
+
+    async def send_text(self, text: str) -> None:
         if not self.closed:
-            await self.ws.send_text(dumps(frame))
+            await self.ws.send_text(text)

@@ -21,7 +21,7 @@ from typing import Any
 from server.config import Settings
 from server.conversations import store
 from server.db import Database
-from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, error_frame
+from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, dumps, error_frame
 from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
 
@@ -163,8 +163,8 @@ class Hub:
                 item = conn.outbox.popleft()
                 kind = item.get("t")
                 if kind == "events":
-                    for frame in item["frames"]:
-                        await self.send_event(conn, frame)
+                    for frame, text in zip(item["frames"], _encoded(item), strict=True):
+                        await self.send_event(conn, frame, text)
                 elif kind == "typing":
                     await conn.send(item["frame"])
                 elif kind == "bus.resync":
@@ -179,7 +179,7 @@ class Hub:
         finally:
             conn.draining = False
 
-    async def send_event(self, conn: Connection, frame: dict[str, Any]) -> None:
+    async def send_event(self, conn: Connection, frame: dict[str, Any], text: str | None = None) -> None:
         conversation_id, seq = frame["conversation_id"], frame["seq"]
         cursor = conn.cursors.get(conversation_id)
         if cursor is not None:
@@ -189,7 +189,10 @@ class Hub:
                 await self.catch_up(conn, conversation_id, cursor, up_to=seq - 1)
         conn.cursors[conversation_id] = seq
         conn.conversations.add(conversation_id)
-        await conn.send(frame)
+        if text is None:
+            await conn.send(frame)
+        else:
+            await conn.send_text(text)
 
     async def catch_up(
         self, conn: Connection, conversation_id: str, after: int, up_to: int | None = None
@@ -240,3 +243,11 @@ class Hub:
                     self._spawn(self.close(conn, CLOSE_TIMEOUT, "hello_timeout"))
                 elif now - conn.last_received > s.idle_timeout_s:
                     self._spawn(self.close(conn, CLOSE_TIMEOUT, "idle_timeout"))
+
+
+def _encoded(envelope: Envelope) -> list[str]:
+    """An envelope's frames as JSON, encoded once however many sockets receive them."""
+    text = envelope.get("_encoded")
+    if text is None:
+        text = envelope["_encoded"] = [dumps(frame) for frame in envelope["frames"]]
+    return text
