@@ -39,6 +39,15 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _figures(count: int, latencies: list[float], duration: float) -> dict[str, float]:
+    return {
+        "msgs_per_s": count / duration,
+        "p50_ms": _percentile(latencies, 0.5) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "messages": count,
+    }
+
+
 async def _closed_loops(workers: list[Any], warmup: float, duration: float) -> tuple[int, list[float]]:
     """Run each worker(deadline_check) and count round trips after the warm-up."""
     count = 0
@@ -82,11 +91,7 @@ async def run_echo(connections: int, warmup: float, duration: float) -> dict[str
             await sock.close()
     finally:
         server.stop()
-    return {
-        "msgs_per_s": count / duration,
-        "p50_ms": _percentile(latencies, 0.5) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
-    }
+    return _figures(count, latencies, duration)
 
 
 def _seed(env: dict[str, str]) -> tuple[str, str, str]:
@@ -163,12 +168,7 @@ async def run_parley(
             await sock.close()
     finally:
         server.stop()
-    return {
-        "msgs_per_s": count / duration,
-        "p50_ms": _percentile(latencies, 0.5) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
-        "messages": count,
-    }
+    return _figures(count, latencies, duration)
 
 
 async def run_idle_memory(database_url: str | None, idle: int) -> dict[str, float]:
