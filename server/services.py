@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from starlette.requests import HTTPConnection
+
 from server.config import Settings
 from server.db import Database
 from server.realtime.bus import Bus, bus_from_url
@@ -68,3 +70,9 @@ class Services:
         await self.hub.stop()
         await self.bus.disconnect()
         self.db.close()
+
+
+def services_of(conn: HTTPConnection) -> Services:
+    """The services of the app serving a request or socket."""
+    services: Services = conn.app.state.services
+    return services

@@ -22,9 +22,9 @@ from server.protocol import (
     TypingUpdate,
 )
 from server.realtime.connection import Connection
-from server.services import Services
+from server.services import Services, services_of
 from server.web.auth import current_user, user_json
-from server.web.sockets import admit, deny, pong, reply, services_of
+from server.web.sockets import admit, deny, pong, reply
 from server.web.visitor_socket import resume
 
 RECENT_CONVERSATIONS = 200

@@ -14,14 +14,9 @@ from server.accounts.actions import change_password
 from server.accounts.models import User
 from server.accounts.store import authenticate, user_by_id
 from server.errors import InvalidInput, Unauthorized
-from server.services import Services
+from server.services import Services, services_of
 
 COOKIE = "parley_session"
-
-
-def services_of(request: HTTPConnection) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 async def current_user(conn: HTTPConnection) -> User:

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 
 from server.conversations import store
 from server.errors import InvalidInput, NotFound, Unauthorized
-from server.services import Services
+from server.services import Services, services_of
 from server.sites.origins import origin_allowed
-from server.web.auth import current_user, services_of
+from server.web.auth import current_user
 
 DEFAULT_PAGE = 50
 

@@ -174,11 +174,6 @@ def rate_check(services: Services, conn: Connection) -> None:
             )
 
 
-def services_of(ws: WebSocket) -> Services:
-    services: Services = ws.app.state.services
-    return services
-
-
 async def admit(
     services: Services,
     ws: WebSocket,

@@ -20,7 +20,7 @@ from server.protocol import (
     VisitorHello,
 )
 from server.realtime.connection import Connection
-from server.services import Services
+from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.origins import origin_allowed
 from server.tracking.store import Arrival, resolve_visitor
@@ -30,7 +30,6 @@ from server.web.sockets import (
     pong,
     rate_check,
     reply,
-    services_of,
 )
 
 
