@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import os
+import socket
+import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -172,3 +178,58 @@ async def test_the_reference_client_retries_refusals_and_sends_each_message_once
     finally:
         await client.close()
         await ana.close()
+
+
+def _raw_websocket(url: str) -> socket.socket:
+    """A WebSocket client that never answers pings: a bare TCP socket after the handshake."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def _text_frame(text: str) -> bytes:
+    payload = text.encode()
+    mask = os.urandom(4)
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_a_peer_that_talks_but_never_answers_pings_is_cut_off(tight_stack: Stack) -> None:
+    """Transport pings (every 0.5 s here) find a dead path even while frames keep arriving."""
+    site = tight_stack.create_site()
+    url = tight_stack.visitor_url.replace("http", "ws") + f"/ws/v1/visitor?site={site.key}"
+    sock = _raw_websocket(url)
+    sock.sendall(_text_frame(json.dumps({"type": "hello", "site_key": site.key})))
+    started = time.monotonic()
+    next_send = started
+    closed_after = None
+    received = b""
+    while closed_after is None and time.monotonic() - started < 8:
+        now = time.monotonic()
+        try:
+            if now >= next_send:
+                # A frame every 0.25 s keeps it far from the 1.5 s idle timeout.
+                sock.sendall(_text_frame('{"type":"ping"}'))
+                next_send = now + 0.25
+            sock.settimeout(max(0.01, next_send - time.monotonic()))
+            chunk = sock.recv(65536)
+            received += chunk
+            if chunk == b"":
+                closed_after = time.monotonic() - started
+        except TimeoutError:
+            continue
+        except OSError:
+            closed_after = time.monotonic() - started
+    sock.close()
+    # The server's close frame says why: 1011, the keepalive ping timed out.
+    assert b"\x88" in received and b"keepalive ping timeout" in received, received[-200:]
+    assert closed_after is not None, "the server kept a peer that never answered its pings"
