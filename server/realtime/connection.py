@@ -36,7 +36,7 @@ class Connection:
         self.user: Any = None
         # conversation id -> last sequence number this socket has been sent
         self.cursors: dict[str, int] = {}
-        # conversations a visitor socket may touch, checked once then remembered
+        # conversations a visitor socket may touch, checked once then remembered (visitors only)
         self.conversations: set[str] = set()
         self.outbox: deque[dict[str, Any]] = deque()
         self.draining = False

@@ -188,7 +188,8 @@ class Hub:
             if seq > cursor + 1:
                 await self.catch_up(conn, conversation_id, cursor, up_to=seq - 1)
         conn.cursors[conversation_id] = seq
-        conn.conversations.add(conversation_id)
+        if conn.kind == "visitor":
+            conn.conversations.add(conversation_id)
         if text is None:
             await conn.send(frame)
         else:
@@ -211,7 +212,8 @@ class Hub:
             )
             conn.cursors.pop(conversation_id, None)
             return
-        conn.conversations.add(conversation_id)
+        if conn.kind == "visitor":
+            conn.conversations.add(conversation_id)
         if window["frames"] is None:
             await conn.send(
                 error_frame(
