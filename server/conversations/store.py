@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select
+from sqlalchemy import Connection, RowMapping, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.models import User
 from server.conversations import statements as sql
 from server.conversations.frames import conversation_summary, event_frame
 from server.conversations.models import Conversation, ConversationEvent, Message
@@ -27,7 +26,6 @@ Row = dict[str, Any]
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]
 events = ConversationEvent.__table__  # type: ignore[attr-defined]
-users = User.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -172,14 +170,10 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
 
 
 def _reopen(appender: _Appender, conn: Connection, by: Author) -> None:
-    other = conn.execute(
-        select(conversations.c.id).where(
-            conversations.c.visitor_id == appender.state["visitor_id"],
-            conversations.c.status != "closed",
-            conversations.c.id != appender.state["id"],
-        )
-    ).scalar()
-    if other is not None:
+    # This one is closed, so the visitor's active conversation, if any, is another.
+    active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": appender.state["visitor_id"]})
+    if active is not None:
+        other = active["id"]
         raise ConversationConflict(
             f"conversation {appender.state['id']!r} is closed and {other!r} is the visitor's active one",
             active_conversation_id=other,
@@ -322,29 +316,24 @@ def _frames(conversation_id: str, rows: list[RowMapping]) -> list[dict[str, Any]
     return out
 
 
-def events_after(conn: Connection, conversation_id: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(
-            select(*_EVENT_COLUMNS)
-            .select_from(events.outerjoin(messages, messages.c.id == events.c.message_id))
-            .where(events.c.conversation_id == conversation_id, events.c.seq > after_seq)
-            .order_by(events.c.seq)
-            .limit(limit)
-        )
-        .mappings()
-        .all()
+def _events_of(conversation_id: str) -> Select[Any]:
+    return (
+        select(*_EVENT_COLUMNS)
+        .select_from(events.outerjoin(messages, messages.c.id == events.c.message_id))
+        .where(events.c.conversation_id == conversation_id)
     )
+
+
+def events_after(conn: Connection, conversation_id: str, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    query = _events_of(conversation_id).where(events.c.seq > after_seq)
+    rows = conn.execute(query.order_by(events.c.seq).limit(limit)).mappings().all()
     return _frames(conversation_id, list(rows))
 
 
 def events_before(
     conn: Connection, conversation_id: str, before_seq: int | None, limit: int
 ) -> list[dict[str, Any]]:
-    query = (
-        select(*_EVENT_COLUMNS)
-        .select_from(events.outerjoin(messages, messages.c.id == events.c.message_id))
-        .where(events.c.conversation_id == conversation_id)
-    )
+    query = _events_of(conversation_id)
     if before_seq is not None:
         query = query.where(events.c.seq < before_seq)
     rows = conn.execute(query.order_by(events.c.seq.desc()).limit(limit)).mappings().all()
@@ -358,10 +347,11 @@ def oldest_seq(conn: Connection, conversation_id: str) -> int | None:
 
 
 def conversation(conn: Connection, conversation_id: str) -> dict[str, Any]:
+    """A conversation as clients see it (its summary)."""
     row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).mappings().first()
     if row is None:
         raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
-    return dict(row)
+    return conversation_summary(dict(row))
 
 
 def visitor_conversations(

@@ -101,13 +101,10 @@ async def visitor_history(request: Request) -> Response:
         return _preflight(request)
     services = services_of(request)
     visitor_id, headers = await _visitor_id(request)
-    try:
-        conversation = await services.db.read(store.conversation, request.path_params["id"])
-    except NotFound:
-        conversation = None
-    if conversation is None or conversation["visitor_id"] != visitor_id:
-        raise NotFound("no such conversation", code="conversation_not_found")
-    conversation = store.conversation_summary(conversation)
+    conversation = await services.db.read(store.conversation, request.path_params["id"])
+    if conversation["visitor_id"] != visitor_id:
+        # The same answer as a missing one: never confirm another visitor's id.
+        raise NotFound(f"no conversation {conversation['id']!r}", code="conversation_not_found")
     return JSONResponse(await _page(services, request, conversation), headers=headers)
 
 
@@ -130,4 +127,4 @@ async def agent_history(request: Request) -> Response:
     await current_user(request)
     services = services_of(request)
     conversation = await services.db.read(store.conversation, request.path_params["id"])
-    return JSONResponse(await _page(services, request, store.conversation_summary(conversation)))
+    return JSONResponse(await _page(services, request, conversation))

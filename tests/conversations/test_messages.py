@@ -201,3 +201,24 @@ async def test_a_visitor_cannot_touch_another_visitors_conversation(stack: Stack
     finally:
         await alice.close()
         await mallory.close()
+
+
+async def test_writing_to_a_closed_conversation_while_another_is_active_names_the_active_one(
+    stack: Stack,
+) -> None:
+    site = stack.create_site()
+    alice = await visitor(stack, site)
+    ana = await agent(stack)
+    try:
+        first = (await alice.send("first question"))["conversation_id"]
+        await ana.send_frame({"type": "conversation.update", "conversation_id": first, "status": "closed"})
+        await event_in(alice, first, "conversation.updated", lambda f: f["status"] == "closed")
+        second = (await alice.send("a new question"))["conversation_id"]
+        assert second != first
+        with pytest.raises(ClientError) as refused:
+            await alice.send("back to the first", first)
+        assert refused.value.code == "conversation_closed"
+        assert refused.value.frame["active_conversation_id"] == second
+    finally:
+        await alice.close()
+        await ana.close()
