@@ -195,6 +195,23 @@ class Hub:
         else:
             await conn.send_text(text)
 
+    async def resume(
+        self, conn: Connection, cursors: dict[str, int], conversations: list[dict[str, Any]]
+    ) -> None:
+        """After welcome: replay what the client missed, then let live events flow.
+
+        Conversations the client gave no cursor for start live after the
+        last_seq it was just told in welcome.
+        """
+        try:
+            for conversation_id, seq in cursors.items():
+                await self.catch_up(conn, conversation_id, seq)
+            for summary in conversations:
+                conn.cursors.setdefault(summary["id"], summary["last_seq"])
+        finally:
+            conn.paused = False
+            self.kick(conn)
+
     async def catch_up(
         self, conn: Connection, conversation_id: str, after: int, up_to: int | None = None
     ) -> None:

@@ -25,7 +25,6 @@ from server.realtime.connection import Connection
 from server.services import Services, services_of
 from server.web.auth import current_user, user_json
 from server.web.sockets import admit, deny, pong, reply
-from server.web.visitor_socket import resume
 
 RECENT_CONVERSATIONS = 200
 
@@ -89,7 +88,7 @@ class AgentSession:
                 "server_time": iso(utcnow()),
             }
         )
-        await resume(self.services, conn, frame.cursors, conversations)
+        await self.services.hub.resume(conn, frame.cursors, conversations)
 
     async def send_message(self, conn: Connection, frame: MessageSend) -> None:
         if frame.conversation_id is None:
@@ -103,7 +102,7 @@ class AgentSession:
             conversation_id=frame.conversation_id,
             max_chars=self.services.settings.max_message_chars,
         )
-        reply(self.services, conn, {"type": "ack", **ack})
+        await reply(self.services, conn, {"type": "ack", **ack})
 
     async def read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
@@ -130,4 +129,4 @@ class AgentSession:
         )
 
     async def ping(self, conn: Connection, frame: Ping) -> None:
-        reply(self.services, conn, pong(frame))
+        await reply(self.services, conn, pong(frame))

@@ -39,13 +39,8 @@ def client_ip(ws: WebSocket) -> str:
     return ws.client.host if ws.client else "unknown"
 
 
-def reply(services: Services, conn: Connection, frame: dict[str, Any]) -> None:
-    if conn.paused:
-        raise RuntimeError("reply() before hello is answered; use conn.send")
-    services.hub.enqueue(conn, frame)
-
-
-async def _refuse(services: Services, conn: Connection, frame: dict[str, Any]) -> None:
+async def reply(services: Services, conn: Connection, frame: dict[str, Any]) -> None:
+    """Answer on a socket: directly while hello is in progress, else behind what is queued."""
     if conn.paused:
         await conn.send(frame)
     else:
@@ -85,12 +80,12 @@ async def _handle(
     settings = services.settings
     text = message.get("text")
     if text is None:
-        await _refuse(services, conn, error_frame("binary_frame", "send JSON text frames"))
+        await reply(services, conn, error_frame("binary_frame", "send JSON text frames"))
         return
     if len(text) > settings.max_frame_bytes or (
         len(text) * 4 > settings.max_frame_bytes and len(text.encode()) > settings.max_frame_bytes
     ):
-        await _refuse(
+        await reply(
             services,
             conn,
             error_frame(
@@ -107,7 +102,7 @@ async def _handle(
         if conn.strikes > settings.frames_per_connection:
             await services.hub.close(conn, CLOSE_RATE, "rate_limited")
             return
-        await _refuse(
+        await reply(
             services,
             conn,
             error_frame(
@@ -135,7 +130,7 @@ async def _handle(
             ref["ref"] = frame_type
         if client_id:
             ref["client_id"] = client_id
-        await _refuse(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
+        await reply(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
         if exc.close_code is not None:
             await services.hub.close(conn, exc.close_code, exc.code)
     except Exception:
@@ -143,7 +138,7 @@ async def _handle(
         ref = {"ref": frame_type} if frame_type else {}
         if client_id:
             ref["client_id"] = client_id
-        await _refuse(services, conn, error_frame("internal_error", "the server failed; retry later", **ref))
+        await reply(services, conn, error_frame("internal_error", "the server failed; retry later", **ref))
 
 
 def _client_id_of(text: str) -> dict[str, str]:

@@ -130,7 +130,7 @@ class VisitorSession:
                 "server_time": iso(utcnow()),
             }
         )
-        await resume(services, conn, frame.cursors, conversations)
+        await services.hub.resume(conn, frame.cursors, conversations)
 
     async def send_message(self, conn: Connection, frame: MessageSend) -> None:
         rate_check(self.services, conn)
@@ -146,7 +146,7 @@ class VisitorSession:
             visitor_id=conn.visitor_id,
         )
         conn.conversations.add(ack["conversation_id"])
-        reply(self.services, conn, {"type": "ack", **ack})
+        await reply(self.services, conn, {"type": "ack", **ack})
 
     async def read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
@@ -177,26 +177,8 @@ class VisitorSession:
         )
 
     async def ping(self, conn: Connection, frame: Ping) -> None:
-        reply(self.services, conn, pong(frame))
+        await reply(self.services, conn, pong(frame))
 
 
 def _public(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if k not in ("site_id", "visitor_id")}
-
-
-async def resume(
-    services: Services,
-    conn: Connection,
-    cursors: dict[str, int],
-    conversations: list[dict[str, Any]],
-) -> None:
-    """Replay what the client missed, then let live events flow."""
-    hub = services.hub
-    try:
-        for conversation_id, seq in cursors.items():
-            await hub.catch_up(conn, conversation_id, seq)
-        for summary in conversations:
-            conn.cursors.setdefault(summary["id"], summary["last_seq"])
-    finally:
-        conn.paused = False
-        hub.kick(conn)
