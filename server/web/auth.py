@@ -14,7 +14,7 @@ from server.accounts.actions import change_password
 from server.accounts.models import User
 from server.accounts.store import authenticate, user_by_id
 from server.errors import InvalidInput, Unauthorized
-from server.services import Services, services_of
+from server.services import services_of
 
 COOKIE = "parley_session"
 
@@ -34,14 +34,15 @@ async def current_user(conn: HTTPConnection) -> User:
     return user
 
 
-def _set_cookie(response: Response, services: Services, user: User, secure: bool) -> None:
+def _set_cookie(response: Response, request: Request, user: User) -> None:
+    services = services_of(request)
     response.set_cookie(
         COOKIE,
         services.tokens.session_token(user.id, user.session_version),
         max_age=services.settings.session_max_age_s,
         httponly=True,
         samesite="lax",
-        secure=secure,
+        secure=request.url.scheme == "https",
         path="/",
     )
 
@@ -55,7 +56,7 @@ async def login_api(request: Request) -> Response:
     body = await _json_body(request, "email", "password")
     user = await services.db.read(authenticate, body["email"], body["password"])
     response = JSONResponse({"user": user_json(user)})
-    _set_cookie(response, services, user, request.url.scheme == "https")
+    _set_cookie(response, request, user)
     return response
 
 
@@ -86,7 +87,7 @@ async def password_api(request: Request) -> Response:
         services.db, services.bus, user, body["current_password"], body["new_password"]
     )
     response = JSONResponse({"user": user_json(user)})
-    _set_cookie(response, services, user, request.url.scheme == "https")
+    _set_cookie(response, request, user)
     return response
 
 
@@ -118,5 +119,5 @@ async def login_page(request: Request) -> Response:
     except Unauthorized as exc:
         return HTMLResponse(LOGIN_PAGE.format(error=f"<p role=alert>{exc.message.capitalize()}.</p>"), 401)
     response = RedirectResponse("/", status_code=303)
-    _set_cookie(response, services, user, request.url.scheme == "https")
+    _set_cookie(response, request, user)
     return response
