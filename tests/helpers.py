@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from parley_client import AgentClient, Socket, VisitorClient
@@ -21,6 +22,21 @@ async def agent(stack: Stack, **options: Any) -> AgentClient:
     client = AgentClient(stack.agent_url, email, password, **options)
     await client.connect()
     return client
+
+
+@asynccontextmanager
+async def chat(
+    stack: Stack, **visitor_options: Any
+) -> AsyncIterator[tuple[Site, VisitorClient, AgentClient]]:
+    """A visitor on a fresh site and a signed-in agent; both closed afterwards, whatever happens."""
+    site = stack.create_site()
+    alice = await visitor(stack, site, **visitor_options)
+    ana = await agent(stack)
+    try:
+        yield site, alice, ana
+    finally:
+        await alice.close()
+        await ana.close()
 
 
 async def raw_visitor(stack: Stack, site: Site, origin: str | None = None, url: str | None = None) -> Socket:

@@ -8,16 +8,13 @@ import pytest
 
 from parley_client import ClientError
 from tests.harness import Stack
-from tests.helpers import agent, by, event_in, hello, raw_visitor, visitor
+from tests.helpers import agent, by, chat, event_in, hello, raw_visitor, visitor
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_visitor_and_agent_exchange_messages_both_ways(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         ack = await alice.send("Hi, is the blue kettle in stock?")
         cid = ack["conversation_id"]
         assert ack["seq"] == 2 and ack["duplicate"] is False  # seq 1 is conversation.created
@@ -38,9 +35,6 @@ async def test_visitor_and_agent_exchange_messages_both_ways(stack: Stack) -> No
         assert got["message"]["text"] == "Yes! We have three left."
         assert got["message"]["author"] == {"type": "agent", "id": ana.user["id"], "name": ana.user["name"]}  # type: ignore[index]
         assert got["seq"] == 4
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_same_client_id_is_stored_once_and_gets_the_same_ack(stack: Stack) -> None:
@@ -77,10 +71,7 @@ async def test_same_client_id_is_stored_once_and_gets_the_same_ack(stack: Stack)
 
 
 async def test_read_receipts_travel_both_ways_with_the_time_read(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         ack = await alice.send("hello?")
         cid = ack["conversation_id"]
         await event_in(ana, cid, "message.created")
@@ -102,16 +93,10 @@ async def test_read_receipts_travel_both_ways_with_the_time_read(stack: Stack) -
         later = await alice.send("one more")
         nxt = await event_in(ana, cid, "message.created")
         assert nxt["seq"] == later["seq"] == back["seq"] + 1
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_closing_reaches_the_visitor_and_a_visitor_message_reopens(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("thanks, that is all"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         await ana.send_frame({"type": "conversation.update", "conversation_id": cid, "status": "closed"})
@@ -124,16 +109,10 @@ async def test_closing_reaches_the_visitor_and_a_visitor_message_reopens(stack: 
         assert reopened["status"] == "open" and reopened["by"]["type"] == "visitor"
         msg = await event_in(ana, cid, "message.created")
         assert msg["seq"] == again["seq"] == reopened["seq"] + 1
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_typing_is_delivered_but_never_stored_or_replayed(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         ack = await alice.send("question")
         cid = ack["conversation_id"]
         await event_in(ana, cid, "message.created")
@@ -148,9 +127,6 @@ async def test_typing_is_delivered_but_never_stored_or_replayed(stack: Stack) ->
         page = await alice.history_page(cid)
         assert [e["type"] for e in page["events"]] == ["conversation.created", "message.created"]
         assert page["conversation"]["last_seq"] == ack["seq"]
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_two_tabs_of_one_visitor_share_the_conversation(stack: Stack) -> None:
@@ -206,10 +182,7 @@ async def test_a_visitor_cannot_touch_another_visitors_conversation(stack: Stack
 async def test_writing_to_a_closed_conversation_while_another_is_active_names_the_active_one(
     stack: Stack,
 ) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         first = (await alice.send("first question"))["conversation_id"]
         await ana.send_frame({"type": "conversation.update", "conversation_id": first, "status": "closed"})
         await event_in(alice, first, "conversation.updated", lambda f: f["status"] == "closed")
@@ -219,6 +192,3 @@ async def test_writing_to_a_closed_conversation_while_another_is_active_names_th
             await alice.send("back to the first", first)
         assert refused.value.code == "conversation_closed"
         assert refused.value.frame["active_conversation_id"] == second
-    finally:
-        await alice.close()
-        await ana.close()

@@ -6,16 +6,13 @@ import pytest
 
 from parley_client import VisitorClient
 from tests.harness import Stack
-from tests.helpers import agent, by, event_in, hello, raw_visitor, visitor
+from tests.helpers import agent, by, chat, event_in, hello, raw_visitor, visitor
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_resume_replays_missed_events_in_order(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (site, alice, ana):
         cid = (await alice.send("first"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         await event_in(alice, cid, "message.created")
@@ -37,15 +34,10 @@ async def test_resume_replays_missed_events_in_order(stack: Stack) -> None:
         texts = [f["message"]["text"] for f in replayed if f["type"] == "message.created"]
         assert texts == [f"while you were away {i}" for i in range(4)]
         await sock.close()
-    finally:
-        await ana.close()
 
 
 async def test_a_dropped_connection_loses_and_doubles_nothing(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("start"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         await alice.drop()
@@ -66,9 +58,6 @@ async def test_a_dropped_connection_loses_and_doubles_nothing(stack: Stack) -> N
         )
         seqs = [e["seq"] for e in page["events"]]
         assert seqs == list(range(1, len(seqs) + 1))
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_resume_across_a_server_restart(stack: Stack) -> None:
@@ -94,10 +83,7 @@ async def test_resume_across_a_server_restart(stack: Stack) -> None:
 
 async def test_stale_resume_asks_for_a_refetch_and_history_fills_the_gap(tight_stack: Stack) -> None:
     stack = tight_stack  # replay limit 5
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (site, alice, ana):
         cid = (await alice.send("hello"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         await event_in(alice, cid, "message.created")
@@ -122,8 +108,6 @@ async def test_stale_resume_asks_for_a_refetch_and_history_fills_the_gap(tight_s
         await ana.send("live again", cid)
         assert (await event_in(again, cid, "message.created"))["message"]["text"] == "live again"
         await again.close()
-    finally:
-        await ana.close()
 
 
 async def test_a_cursor_ahead_of_the_server_is_told_to_refetch(stack: Stack) -> None:

@@ -8,17 +8,14 @@ import pytest
 
 from server.conversations.store import Author, post_message
 from tests.harness import Stack
-from tests.helpers import agent, by, event_in, visitor
+from tests.helpers import agent, by, chat, event_in, visitor
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_many_messages_both_ways_arrive_exactly_once(stack: Stack) -> None:
     """On PostgreSQL + Redis the visitor and the agent sit on different server processes."""
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("opening"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         await event_in(alice, cid, "message.created")
@@ -42,17 +39,11 @@ async def test_many_messages_both_ways_arrive_exactly_once(stack: Stack) -> None
             assert client.cursors[cid] == 2 * n + 3
             with pytest.raises(asyncio.TimeoutError):
                 await event_in(client, cid, "message.created", timeout=0.3)
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_an_event_committed_but_never_published_is_still_delivered(stack: Stack) -> None:
     """A crash between commit and publish: the next event shows the gap and the hub fills it."""
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("hello"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         assert stack.db is not None
@@ -73,16 +64,10 @@ async def test_an_event_committed_but_never_published_is_still_delivered(stack: 
         assert first["seq"] == ghost.ack["seq"]  # type: ignore[index]
         assert second["message"]["text"] == "published normally"
         assert second["seq"] == first["seq"] + 1
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_resume_after_a_server_crash(stack: Stack) -> None:
-    site = stack.create_site()
-    alice = await visitor(stack, site)
-    ana = await agent(stack)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("before the crash"))["conversation_id"]
         await event_in(ana, cid, "message.created")
         stack.servers[0].kill()
@@ -94,9 +79,6 @@ async def test_resume_after_a_server_crash(stack: Stack) -> None:
             await ana.connect()
         got = await event_in(ana, cid, "message.created", by("visitor"), timeout=20)
         assert got["message"]["text"] == "sent while the server is down"
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 @pytest.mark.parametrize("stack", ["postgres"], indirect=True)  # the in-memory bus cannot lose one

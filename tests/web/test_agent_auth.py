@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus
 
 from parley_client import AgentClient, Socket
 from tests.harness import Stack
-from tests.helpers import agent, event_in, visitor
+from tests.helpers import agent, chat, event_in
 
 pytestmark = pytest.mark.anyio
 
@@ -99,10 +99,7 @@ async def test_changing_the_password_closes_every_open_socket_of_that_user(stack
 
 
 async def test_agent_sees_new_conversations_live_and_lists_them(stack: Stack) -> None:
-    site = stack.create_site()
-    ana = await agent(stack)
-    alice = await visitor(stack, site)
-    try:
+    async with chat(stack) as (_site, alice, ana):
         cid = (await alice.send("new here"))["conversation_id"]
         created = await event_in(ana, cid, "conversation.created")
         assert created["visitor_id"] == alice.visitor["id"]  # type: ignore[index]
@@ -117,9 +114,6 @@ async def test_agent_sees_new_conversations_live_and_lists_them(stack: Stack) ->
             assert bad.json()["code"] == "invalid_parameter"
             missing = await http.get("/api/v1/conversations/cnv_nope/events")
             assert (missing.status_code, missing.json()["code"]) == (404, "conversation_not_found")
-    finally:
-        await alice.close()
-        await ana.close()
 
 
 async def test_login_form_page(stack: Stack) -> None:
