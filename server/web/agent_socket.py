@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.websockets import WebSocket
 
 from server.accounts.models import User
@@ -18,13 +16,12 @@ from server.protocol import (
     ConversationUpdate,
     FrameError,
     MessageSend,
-    Ping,
     TypingUpdate,
 )
 from server.realtime.connection import Connection
 from server.services import Services, services_of
 from server.web.auth import current_user, user_json
-from server.web.sockets import admit, deny, pong, reply
+from server.web.sockets import Session, admit, deny, reply
 
 RECENT_CONVERSATIONS = 200
 
@@ -49,24 +46,17 @@ async def agent_socket(ws: WebSocket) -> None:
     except Unauthorized as exc:
         await deny(ws, 401, exc.code, exc.message)
         return
-    await admit(services, ws, "agent", AGENT_FRAMES, AgentSession(services, user).handlers())
+    await admit(services, ws, AgentSession(services, user))
 
 
-class AgentSession:
+class AgentSession(Session):
+    kind = "agent"
+    frames = AGENT_FRAMES
+
     def __init__(self, services: Services, user: User) -> None:
-        self.services = services
+        super().__init__(services)
         self.user = user
         self.author = Author("agent", user.id, user.name)
-
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "hello": self.hello,
-            "message.send": self.send_message,
-            "conversation.read": self.read,
-            "conversation.update": self.update,
-            "typing.update": self.typing,
-            "ping": self.ping,
-        }
 
     async def hello(self, conn: Connection, frame: AgentHello) -> None:
         if conn.ready:
@@ -90,7 +80,7 @@ class AgentSession:
         )
         await self.services.hub.resume(conn, frame.cursors, conversations)
 
-    async def send_message(self, conn: Connection, frame: MessageSend) -> None:
+    async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         if frame.conversation_id is None:
             raise InvalidInput("an agent's message needs a conversation_id", code="invalid_frame")
         ack = await actions.send_message(
@@ -104,7 +94,7 @@ class AgentSession:
         )
         await reply(self.services, conn, {"type": "ack", **ack})
 
-    async def read(self, conn: Connection, frame: ConversationRead) -> None:
+    async def conversation_read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
             self.services.db,
             self.services.bus,
@@ -113,7 +103,7 @@ class AgentSession:
             up_to_seq=frame.up_to_seq,
         )
 
-    async def update(self, conn: Connection, frame: ConversationUpdate) -> None:
+    async def conversation_update(self, conn: Connection, frame: ConversationUpdate) -> None:
         await actions.set_status(
             self.services.db,
             self.services.bus,
@@ -122,11 +112,8 @@ class AgentSession:
             by=self.author,
         )
 
-    async def typing(self, conn: Connection, frame: TypingUpdate) -> None:
+    async def typing_update(self, conn: Connection, frame: TypingUpdate) -> None:
         conversation = await self.services.db.read(store.conversation, frame.conversation_id)
         await actions.typing(
             self.services.bus, conversation=conversation, author=self.author, active=frame.active
         )
-
-    async def ping(self, conn: Connection, frame: Ping) -> None:
-        await reply(self.services, conn, pong(frame))

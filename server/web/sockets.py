@@ -169,18 +169,32 @@ def rate_check(services: Services, conn: Connection) -> None:
             )
 
 
-async def admit(
-    services: Services,
-    ws: WebSocket,
-    kind: str,
-    table: dict[str, type[Frame]],
-    handlers: dict[str, Handler],
-) -> None:
+class Session:
+    """What one socket can do: frame type ``noun.verb`` is handled by method ``noun_verb``.
+
+    The handler table is derived from the protocol's frame table, so a frame
+    type without a handler fails on the first connection, not mid-conversation.
+    """
+
+    kind: str
+    frames: dict[str, type[Frame]]
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def handlers(self) -> dict[str, Handler]:
+        return {name: getattr(self, name.replace(".", "_")) for name in self.frames}
+
+    async def ping(self, conn: Connection, frame: Any) -> None:
+        await reply(self.services, conn, {"type": "pong", "ts": frame.ts, "server_time": time.time()})
+
+
+async def admit(services: Services, ws: WebSocket, session: Session) -> None:
     """Accept a socket that passed its endpoint's checks, if its IP has room, and serve it."""
     s = services.settings
     conn = Connection(
         ws,
-        kind,
+        session.kind,
         client_ip(ws),
         frames=s.frames_per_connection,
         messages=s.messages_per_connection,
@@ -190,8 +204,4 @@ async def admit(
         await deny(ws, 429, "too_many_connections", "too many open sockets from this address")
         return
     await ws.accept()
-    await serve_socket(services, conn, table, handlers)
-
-
-def pong(frame: Any) -> dict[str, Any]:
-    return {"type": "pong", "ts": frame.ts, "server_time": time.time()}
+    await serve_socket(services, conn, session.frames, session.handlers())

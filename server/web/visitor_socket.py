@@ -15,7 +15,6 @@ from server.protocol import (
     ConversationRead,
     FrameError,
     MessageSend,
-    Ping,
     TypingUpdate,
     VisitorHello,
 )
@@ -25,9 +24,9 @@ from server.sites.models import Site
 from server.sites.origins import origin_allowed
 from server.tracking.store import Arrival, resolve_visitor
 from server.web.sockets import (
+    Session,
     admit,
     deny,
-    pong,
     rate_check,
     reply,
 )
@@ -47,23 +46,17 @@ async def visitor_socket(ws: WebSocket) -> None:
     elif not site.settings.get("allow_originless", True):
         await deny(ws, 403, "origin_not_allowed", "this site accepts only browser connections")
         return
-    await admit(services, ws, "visitor", VISITOR_FRAMES, VisitorSession(services, site).handlers())
+    await admit(services, ws, VisitorSession(services, site))
 
 
-class VisitorSession:
+class VisitorSession(Session):
+    kind = "visitor"
+    frames = VISITOR_FRAMES
+
     def __init__(self, services: Services, site: Site) -> None:
-        self.services = services
+        super().__init__(services)
         self.site = site
         self.name: str | None = None
-
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "hello": self.hello,
-            "message.send": self.send_message,
-            "conversation.read": self.read,
-            "typing.update": self.typing,
-            "ping": self.ping,
-        }
 
     def author(self, conn: Connection) -> Author:
         return Author("visitor", conn.visitor_id, self.name)
@@ -132,7 +125,7 @@ class VisitorSession:
         )
         await services.hub.resume(conn, frame.cursors, conversations)
 
-    async def send_message(self, conn: Connection, frame: MessageSend) -> None:
+    async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         rate_check(self.services, conn)
         ack = await actions.send_message(
             self.services.db,
@@ -148,7 +141,7 @@ class VisitorSession:
         conn.conversations.add(ack["conversation_id"])
         await reply(self.services, conn, {"type": "ack", **ack})
 
-    async def read(self, conn: Connection, frame: ConversationRead) -> None:
+    async def conversation_read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
             self.services.db,
             self.services.bus,
@@ -158,7 +151,7 @@ class VisitorSession:
             visitor_id=conn.visitor_id,
         )
 
-    async def typing(self, conn: Connection, frame: TypingUpdate) -> None:
+    async def typing_update(self, conn: Connection, frame: TypingUpdate) -> None:
         if frame.conversation_id not in conn.conversations:
             found = await self.services.db.read(store.conversation, frame.conversation_id)
             if found["visitor_id"] != conn.visitor_id:
@@ -175,9 +168,6 @@ class VisitorSession:
             author=self.author(conn),
             active=frame.active,
         )
-
-    async def ping(self, conn: Connection, frame: Ping) -> None:
-        await reply(self.services, conn, pong(frame))
 
 
 def _public(summary: dict[str, Any]) -> dict[str, Any]:
