@@ -1,4 +1,4 @@
-"""``parley``: serve, demo, migrate, create-user, create-site."""
+"""``parley``: serve, demo, demo-site, migrate, create-user, create-site."""
 
 from __future__ import annotations
 
@@ -147,6 +147,20 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     return accounts
 
 
+def _start_shop(host: str, port: int, parley_url: str) -> None:
+    """The demo shop on its own port, in a thread beside the server."""
+    import threading
+
+    import uvicorn
+
+    from server.demo_site import create_demo_site
+
+    config = uvicorn.Config(
+        create_demo_site(parley_url, DEMO_SITE_KEY), host=host, port=port, log_level="warning"
+    )
+    threading.Thread(target=uvicorn.Server(config).run, name="demo-shop", daemon=True).start()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.db.migrate import upgrade
 
@@ -154,17 +168,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     accounts = seed_demo(settings)
     base = f"http://{args.host}:{args.port}"
+    shop_port = args.shop_port or args.port + 1
     print()
     print("Parley demo")
+    print(f"  shop:      http://{args.host}:{shop_port}/   <- chat here as a visitor (embeds the widget)")
+    print(f"  agents:    {base}/agent   <- answer here, in another window")
     print(f"  server:    {base}   (database: {settings.database_url})")
-    print(
-        f"  site key:  {DEMO_SITE_KEY}   (visitor socket: ws://{args.host}:{args.port}/ws/v1/visitor?site=demo)"
-    )
+    print(f"  site key:  {DEMO_SITE_KEY}")
     for role, email, password in accounts:
         print(f"  {role:<9}  {email}   password: {password}")
-    print(f"  sign in:   {base}/login")
     print()
+    _start_shop(args.host, shop_port, base)
     return cmd_serve(args)
+
+
+def cmd_demo_site(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.demo_site import create_demo_site
+
+    uvicorn.run(
+        create_demo_site(args.parley_url, args.site_key), host=args.host, port=args.port, log_level="warning"
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,7 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     serve_options(sub.add_parser("serve", help="run the server"))
-    serve_options(sub.add_parser("demo", help="migrate, seed the demo site and accounts, and serve"))
+    demo = sub.add_parser("demo", help="migrate, seed the demo site and accounts, and serve with the shop")
+    serve_options(demo)
+    demo.add_argument("--shop-port", type=int, help="the demo shop's port (default: --port + 1)")
+    shop = sub.add_parser("demo-site", help="serve only the demo shop, embedding a given server's widget")
+    shop.add_argument("--host", default="127.0.0.1")
+    shop.add_argument("--port", type=int, default=8001)
+    shop.add_argument("--parley-url", default="http://127.0.0.1:8000")
+    shop.add_argument("--site-key", default=DEMO_SITE_KEY)
     sub.add_parser("migrate", help="bring the database schema up to date")
     user = sub.add_parser("create-user", help="create an admin or agent")
     user.add_argument("--email", required=True)
@@ -196,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "serve": cmd_serve,
         "demo": cmd_demo,
+        "demo-site": cmd_demo_site,
         "migrate": cmd_migrate,
         "create-user": cmd_create_user,
         "create-site": cmd_create_site,

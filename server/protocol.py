@@ -78,6 +78,35 @@ class ConversationUpdate(Frame):
     status: Literal["open", "closed"]
 
 
+class PageViewFrame(Frame):
+    type: Literal["page.view"]
+    page: Page
+
+
+AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+AttributeValue = Annotated[str, StringConstraints(max_length=255)] | int | float | bool | None
+
+
+class VisitorIdentify(Frame):
+    type: Literal["visitor.identify"]
+    user_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    # hex HMAC-SHA256 of user_id with the site's identity secret
+    user_hash: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+class VisitorSet(Frame):
+    type: Literal["visitor.set"]
+    attributes: Annotated[dict[AttributeKey, AttributeValue], Field(min_length=1, max_length=50)]
+
+
+class EventTrack(Frame):
+    type: Literal["event.track"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    props: Annotated[dict[AttributeKey, AttributeValue], Field(max_length=20)] = {}
+
+
 class Ping(Frame):
     type: Literal["ping"]
     ts: float | int | None = None
@@ -88,6 +117,10 @@ VISITOR_FRAMES: dict[str, type[Frame]] = {
     "message.send": MessageSend,
     "conversation.read": ConversationRead,
     "typing.update": TypingUpdate,
+    "page.view": PageViewFrame,
+    "visitor.identify": VisitorIdentify,
+    "visitor.set": VisitorSet,
+    "event.track": EventTrack,
     "ping": Ping,
 }
 
@@ -122,6 +155,9 @@ ERROR_CODES: dict[str, str] = {
     "conversation_closed": "the conversation is closed and the visitor has another active one",
     "client_id_conflict": "that client id was used by another sender in the conversation",
     "invalid_status": "that conversation status does not exist",
+    "identity_unverified": "identify needs a valid user_hash (HMAC of user_id with the site's secret)",
+    "invalid_email": "the email address is not valid",
+    "too_many_attributes": "the visitor would have more attributes than allowed",
     "resync_required": "the server cannot replay from your cursor; fetch history over HTTP",
     "not_authenticated": "the agent socket needs a valid session cookie",
     "session_revoked": "the session was revoked (password changed or account disabled)",

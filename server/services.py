@@ -37,6 +37,10 @@ class SiteCache:
         self._entries[key] = (now, site)
         return site
 
+    def forget(self, key: str) -> None:
+        """Drop one entry after a change (other processes see it within SITE_CACHE_S)."""
+        self._entries.pop(key, None)
+
 
 @dataclass
 class Services:

@@ -17,6 +17,8 @@ class User(SQLModel, table=True):
     id: str = Field(default_factory=lambda: new_id("usr"), primary_key=True, max_length=40)
     email: str = Field(index=True, unique=True, max_length=254)
     name: str = Field(max_length=200)
+    # Shown beside the agent's messages in the widget; initials when unset.
+    avatar_url: str | None = Field(default=None, max_length=2048)
     role: str = Field(default="agent", max_length=20)
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)

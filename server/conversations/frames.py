@@ -30,6 +30,7 @@ def event_frame(
                 "type": message["author_type"],
                 "id": message["author_id"],
                 "name": data.get("author_name"),
+                "avatar_url": data.get("author_avatar"),
             },
             "client_id": message["client_id"],
             "text": message["text"],

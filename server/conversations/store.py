@@ -33,6 +33,7 @@ class Author:
     type: str  # visitor | agent | system
     id: str | None
     name: str | None = None
+    avatar_url: str | None = None
 
 
 @dataclass
@@ -126,6 +127,13 @@ def _ack(message: dict[str, Any], duplicate: bool) -> dict[str, Any]:
         "created_at": iso(message["created_at"]),
         "duplicate": duplicate,
     }
+
+
+def _author_data(author: Author) -> dict[str, Any]:
+    data: dict[str, Any] = {"author_name": author.name}
+    if author.avatar_url:
+        data["author_avatar"] = author.avatar_url
+    return data
 
 
 def _duplicate(existing: Row, author: Author) -> Change:
@@ -233,7 +241,7 @@ def post_message(
         "client_id": client_id,
         "text": text,
     }
-    seq = appender.append("message.created", {"author_name": author.name}, message)
+    seq = appender.append("message.created", _author_data(author), message)
     summary = appender.flush()
     ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
     return Change(conversation=summary, frames=appender.frames, ack=ack)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from server.errors import InvalidInput, NotFound
 from server.sites.models import Site
@@ -52,3 +52,12 @@ def site_by_id(conn: Connection, site_id: str) -> Site:
     if row is None:
         raise NotFound(f"no site {site_id!r}", code="site_not_found")
     return Site.model_validate(dict(row))
+
+
+def update_widget_settings(conn: Connection, key: str, changes: dict[str, Any]) -> Site:
+    site = site_by_key(conn, key)
+    if site is None:
+        raise NotFound(f"no site {key!r}", code="site_unknown")
+    settings = {**site.settings, "widget": {**(site.settings.get("widget") or {}), **changes}}
+    conn.execute(update(sites).where(sites.c.id == site.id).values(settings=settings))
+    return site.model_copy(update={"settings": settings})

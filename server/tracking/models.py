@@ -20,6 +20,11 @@ class Visitor(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     client_kind: str = Field(default="web", max_length=20)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The host site's own id for this person, from Parley('identify'); unique
+    # per site among verified visitors (a partial index), so that a verified
+    # user is one contact across browsers and devices.
+    user_id: str | None = Field(default=None, max_length=255)
+    verified: bool = Field(default=False)
     visit_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
@@ -36,3 +41,28 @@ class Visit(SQLModel, table=True):
     landing_url: str | None = Field(default=None, max_length=2048)
     referrer: str | None = Field(default=None, max_length=2048)
     user_agent: str | None = Field(default=None, max_length=512)
+
+
+class PageView(SQLModel, table=True):
+    __tablename__ = "page_views"
+
+    id: str = Field(default_factory=lambda: new_id("pv"), primary_key=True, max_length=40)
+    visitor_id: str = Field(foreign_key="visitors.id", max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    url: str | None = Field(default=None, max_length=2048)
+    title: str | None = Field(default=None, max_length=512)
+    referrer: str | None = Field(default=None, max_length=2048)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class TrackedEvent(SQLModel, table=True):
+    """A custom event from Parley('track', name, props) or an SDK."""
+
+    __tablename__ = "tracked_events"
+
+    id: str = Field(default_factory=lambda: new_id("evt"), primary_key=True, max_length=40)
+    visitor_id: str = Field(foreign_key="visitors.id", max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    name: str = Field(max_length=100)
+    props: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow)

@@ -56,7 +56,7 @@ class AgentSession(Session):
     def __init__(self, services: Services, user: User) -> None:
         super().__init__(services)
         self.user = user
-        self.author = Author("agent", user.id, user.name)
+        self.author = Author("agent", user.id, user.name, user.avatar_url)
 
     async def hello(self, conn: Connection, frame: AgentHello) -> None:
         if conn.ready:

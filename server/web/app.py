@@ -10,12 +10,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from server.config import Settings, load_settings
 from server.errors import ParleyError
 from server.services import Services
-from server.web import auth, history
+from server.web import admin_api, auth, history, pages, widget
 from server.web.agent_socket import agent_socket
 from server.web.visitor_socket import visitor_socket
 
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Parley</title></head>
 <body><h1>Parley</h1><p>The chat server is running.</p>
-<ul><li><a href="/login">Sign in</a> (agents and admins)</li>
+<ul><li><a href="/agent">Agent page</a> (sign in as an agent or admin)</li>
+<li>Widget loader: <code>&lt;script async src="/widget.js" data-site="SITE_KEY"&gt;&lt;/script&gt;</code></li>
 <li>Visitor socket: <code>/ws/v1/visitor?site=SITE_KEY</code></li>
 <li>Agent socket: <code>/ws/v1/agent</code></li></ul></body></html>"""
 
@@ -77,6 +79,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/login", auth.login_page, methods=["GET", "POST"]),
         Route("/api/v1/auth/login", auth.login_api, methods=["POST"]),
         Route("/api/v1/auth/logout", auth.logout_api, methods=["POST"]),
+        Route("/agent", pages.agent_page),
+        Route("/widget.js", widget.loader),
+        Route("/widget/v/{version}/{name}", widget.chunk),
+        Route("/api/v1/widget/config", widget.config),
+        Route("/api/v1/sites/{key}/widget", admin_api.widget_settings_api, methods=["GET", "PATCH"]),
+        Route("/api/v1/visitors/{id}", admin_api.visitor_api),
+        Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
         Route("/api/v1/me", auth.me_api),
         Route("/api/v1/me/password", auth.password_api, methods=["POST"]),
         Route("/api/v1/conversations", history.agent_conversations),

@@ -7,6 +7,8 @@ form cannot send without a CORS preflight we never grant; the HTML form on
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -99,25 +101,44 @@ LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · Parley</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><main><h1>Sign in to Parley</h1>{error}
-<form method="post" action="/login">
+<form method="post" action="/login{next}">
 <p><label>Email <input name="email" type="email" autocomplete="username" required autofocus></label></p>
 <p><label>Password
 <input name="password" type="password" autocomplete="current-password" required></label></p>
 <p><button type="submit">Sign in</button></p></form></main></body></html>"""
 
 
+def _next_path(request: Request) -> str:
+    """Where to go after signing in: a path on this server only, never another site."""
+    wanted = request.query_params.get("next", "/agent")
+    if not wanted.startswith("/") or wanted.startswith("//") or "\\" in wanted:
+        return "/agent"
+    return wanted
+
+
+def _next_query(request: Request) -> str:
+    return "?" + urlencode({"next": _next_path(request)})
+
+
 async def login_page(request: Request) -> Response:
     if request.method == "GET":
-        return HTMLResponse(LOGIN_PAGE.format(error=""))
+        return HTMLResponse(LOGIN_PAGE.format(error="", next=_next_query(request)))
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        return HTMLResponse(LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>"), 403)
+        return HTMLResponse(
+            LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>", next=""), 403
+        )
     services = services_of(request)
     form = await request.form()
     try:
         user = await services.db.read(authenticate, str(form.get("email", "")), str(form.get("password", "")))
     except Unauthorized as exc:
-        return HTMLResponse(LOGIN_PAGE.format(error=f"<p role=alert>{exc.message.capitalize()}.</p>"), 401)
-    response = RedirectResponse("/", status_code=303)
+        return HTMLResponse(
+            LOGIN_PAGE.format(
+                error=f"<p role=alert>{exc.message.capitalize()}.</p>", next=_next_query(request)
+            ),
+            401,
+        )
+    response = RedirectResponse(_next_path(request), status_code=303)
     _set_cookie(response, request, user)
     return response

@@ -13,15 +13,21 @@ from server.ids import iso, utcnow
 from server.protocol import (
     VISITOR_FRAMES,
     ConversationRead,
+    EventTrack,
     FrameError,
     MessageSend,
+    PageViewFrame,
     TypingUpdate,
     VisitorHello,
+    VisitorIdentify,
+    VisitorSet,
 )
 from server.realtime.connection import Connection
 from server.services import Services, services_of
+from server.sites import widget
 from server.sites.models import Site
 from server.sites.origins import origin_allowed
+from server.tracking import reports
 from server.tracking.store import Arrival, resolve_visitor
 from server.web.sockets import (
     Session,
@@ -82,15 +88,27 @@ class VisitorSession(Session):
             referrer=page.referrer if page else None,
             user_agent=conn.ws.headers.get("user-agent"),
         )
-        visitor, is_new = await services.db.write(
-            lambda c: resolve_visitor(
+
+        def arrive(c: Any) -> tuple[Any, bool]:
+            visitor, is_new = resolve_visitor(
                 c,
                 site_id=self.site.id,
                 visitor_id=claimed,
                 arrival=arrival,
                 visit_timeout_s=services.settings.visit_timeout_s,
             )
-        )
+            if page is not None:
+                reports.record_page_view(
+                    c,
+                    visitor_id=visitor.id,
+                    site_id=self.site.id,
+                    url=page.url,
+                    title=page.title,
+                    referrer=page.referrer,
+                )
+            return visitor, is_new
+
+        visitor, is_new = await services.db.write(arrive)
         conversations = await services.db.read(store.visitor_conversations, visitor.id)
         self.name = visitor.name
         conn.site_id = self.site.id
@@ -104,14 +122,13 @@ class VisitorSession(Session):
                 "protocol": 1,
                 "token": services.tokens.visitor_token(visitor.id, self.site.id),
                 "visitor": {
-                    "id": visitor.id,
-                    "name": visitor.name,
-                    "email": visitor.email,
+                    **reports.visitor_public(visitor),
                     "new": is_new,
                     "visit_count": visitor.visit_count,
                 },
                 "conversations": [_public(c) for c in conversations],
                 "site": {"name": self.site.name},
+                "widget": widget.public_settings(self.site),
                 "limits": {
                     "max_message_chars": settings.max_message_chars,
                     "max_frame_bytes": settings.max_frame_bytes,
@@ -168,6 +185,75 @@ class VisitorSession(Session):
             author=self.author(conn),
             active=frame.active,
         )
+
+    async def page_view(self, conn: Connection, frame: PageViewFrame) -> None:
+        page = frame.page
+        visitor_id = _visitor_of(conn)
+        await self.services.db.write(
+            lambda c: reports.record_page_view(
+                c,
+                visitor_id=visitor_id,
+                site_id=self.site.id,
+                url=page.url,
+                title=page.title,
+                referrer=page.referrer,
+            )
+        )
+
+    async def event_track(self, conn: Connection, frame: EventTrack) -> None:
+        visitor_id = _visitor_of(conn)
+        await self.services.db.write(
+            lambda c: reports.record_event(
+                c, visitor_id=visitor_id, site_id=self.site.id, name=frame.name, props=frame.props
+            )
+        )
+
+    async def visitor_set(self, conn: Connection, frame: VisitorSet) -> None:
+        visitor_id = _visitor_of(conn)
+        await self.services.db.write(
+            lambda c: reports.set_attributes(c, visitor_id=visitor_id, attributes=frame.attributes)
+        )
+
+    async def visitor_identify(self, conn: Connection, frame: VisitorIdentify) -> None:
+        verified = False
+        visitor_id = _visitor_of(conn)
+        if frame.user_id is not None:
+            verified = reports.hash_valid(self.site.identity_secret, frame.user_id, frame.user_hash)
+            if not verified and (
+                frame.user_hash is not None or widget.settings_of(self.site)["require_identity"]
+            ):
+                # Refused whole: nothing of this call is stored.
+                raise FrameError(
+                    "identify needs user_hash = hex HMAC-SHA256 of user_id with the site's identity secret",
+                    code="identity_unverified",
+                )
+        result = await self.services.db.write(
+            lambda c: reports.identify(
+                c,
+                visitor_id=visitor_id,
+                user_id=frame.user_id,
+                name=frame.name,
+                email=frame.email,
+                verified=verified,
+            )
+        )
+        visitor = result.visitor
+        answer: dict[str, Any] = {
+            "type": "visitor.identified",
+            "visitor": reports.visitor_public(visitor),
+            "merged": result.merged,
+        }
+        if result.merged:
+            # This browser is now that contact: reconnect with its token.
+            answer["token"] = self.services.tokens.visitor_token(visitor.id, self.site.id)
+        else:
+            self.name = visitor.name
+        await reply(self.services, conn, answer)
+
+
+def _visitor_of(conn: Connection) -> str:
+    assert conn.visitor_id is not None, "frames after hello only"
+    return conn.visitor_id
 
 
 def _public(summary: dict[str, Any]) -> dict[str, Any]:

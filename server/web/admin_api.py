@@ -1,0 +1,49 @@
+"""JSON endpoints for the people who run a site: its widget settings and its visitors."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.accounts.models import User
+from server.errors import Forbidden, InvalidInput, NotFound
+from server.services import services_of
+from server.sites import widget
+from server.sites.store import update_widget_settings
+from server.tracking.reports import visitor_profile
+from server.web.auth import current_user
+
+
+async def _admin(request: Request) -> User:
+    user = await current_user(request)
+    if user.role != "admin":
+        raise Forbidden("only admins may change a site's settings", code="forbidden")
+    return user
+
+
+async def widget_settings_api(request: Request) -> Response:
+    services = services_of(request)
+    key = request.path_params["key"]
+    if request.method == "GET":
+        await current_user(request)
+        site = await services.sites.by_key(key)
+        if site is None:
+            raise NotFound(f"no site {key!r}", code="site_unknown")
+        return JSONResponse({"widget": widget.settings_of(site)})
+    await _admin(request)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
+    changes = widget.validate(body)
+    site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
+    services.sites.forget(key)
+    return JSONResponse({"widget": widget.settings_of(site)})
+
+
+async def visitor_api(request: Request) -> Response:
+    await current_user(request)
+    services = services_of(request)
+    return JSONResponse(await services.db.read(visitor_profile, request.path_params["id"]))

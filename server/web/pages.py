@@ -1,0 +1,38 @@
+"""HTML pages rendered by the server: the agent page (Jinja2, autoescaped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from server.errors import Unauthorized
+from server.web.auth import current_user, user_json
+
+ADMIN = Path(__file__).resolve().parents[2] / "admin"
+STATIC = ADMIN / "static"
+
+templates = Environment(
+    loader=FileSystemLoader(ADMIN / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+async def agent_page(request: Request) -> Response:
+    try:
+        user = await current_user(request)
+    except Unauthorized:
+        return RedirectResponse("/login?next=/agent", status_code=303)
+    html = templates.get_template("agent.html").render(user=user_json(user))
+    return HTMLResponse(
+        html,
+        headers={
+            # The workspace is never framed, and loads only its own code.
+            "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",
+        },
+    )

@@ -1,0 +1,255 @@
+/* Parley panel: the chat panel and the message preview, drawn in the loader's
+ * shadow root from the model that core.js keeps (X.m). Every text a person
+ * typed is set with textContent or as a text node: never parsed as HTML. */
+(function (w, d) {
+  var X = w.Parley._, A = X.api;
+  var T = {
+    en: { title: "Chat", welcome: "Hi! Ask us anything, we usually reply in a few minutes. 👋", ph: "Write a message…",
+      send: "Send", close: "Close chat", mute: "Mute sounds", unmute: "Turn sounds on", log: "Messages",
+      net: "Reconnecting… your messages will be sent once you are back.", off: "You are offline. Messages will be sent when you are back.",
+      sending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent", retry: "Retry", typing: " is typing…",
+      closed: "This conversation was closed. Write to reopen it.", more: "Earlier messages", left: " characters left",
+      over: " characters too many", you: "You", agent: "Agent", peek: "New message from " },
+    pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos. 👋",
+      ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
+      log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
+      off: "Você está offline. As mensagens serão enviadas quando voltar.", sending: "Enviando…", sent: "Enviada",
+      read: "Lida", failed: "Não enviada", retry: "Tentar de novo", typing: " está digitando…",
+      closed: "Esta conversa foi encerrada. Escreva para reabri-la.", more: "Mensagens anteriores",
+      left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de " },
+    es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos. 👋",
+      ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
+      log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
+      off: "Estás sin conexión. Los mensajes se enviarán cuando vuelvas.", sending: "Enviando…", sent: "Enviado",
+      read: "Leído", failed: "No enviado", retry: "Reintentar", typing: " está escribiendo…",
+      closed: "Esta conversación se cerró. Escribe para reabrirla.", more: "Mensajes anteriores",
+      left: " caracteres restantes", over: " caracteres de más", you: "Tú", agent: "Agente", peek: "Nuevo mensaje de " }
+  }[X.lang];
+  var font = "14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji'";
+  X.css(
+    ".p{position:fixed;bottom:88px;right:20px;width:370px;height:min(600px,calc(100vh - 108px));display:flex;flex-direction:column;" +
+    "background:#fff;color:#111827;font:" + font + ";text-align:left;border-radius:14px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}" +
+    ".left .p,.left .pv{right:auto;left:20px}" +
+    ".h{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--c);color:#fff}" +
+    ".h b{flex:1;font-size:16px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
+    ".h button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;display:grid;place-items:center;font-size:18px}" +
+    ".h button:hover{background:rgba(255,255,255,.18)}" +
+    "button:focus-visible,textarea:focus-visible,.g:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}" +
+    ".net{padding:6px 16px;background:#fef3c7;color:#78350f;font-size:13px}" +
+    ".g{flex:1;overflow-y:auto;padding:12px 14px;background:#f9fafb;display:flex;flex-direction:column;gap:8px}" +
+    ".w{align-self:center;color:#4b5563;text-align:center;margin:4px 10px 8px}.s{align-self:center;color:#6b7280;font-size:12px;text-align:center}" +
+    ".m{display:flex;gap:8px;align-items:flex-end;max-width:85%}.m.v{align-self:flex-end;flex-direction:row-reverse}" +
+    ".av{flex:none;width:28px;height:28px;border-radius:50%;background:#6b7280;color:#fff;font-size:12px;font-weight:600;" +
+    "line-height:28px;text-align:center;object-fit:cover;overflow:hidden}" +
+    ".bu{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid #e5e7eb;min-width:0}" +
+    ".v .bu{background:var(--c);color:#fff;border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
+    ".who{display:block;font-size:12px;font-weight:600;color:#374151}" +
+    ".tx{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}.tx a{color:inherit}" +
+    ".me{display:block;font-size:11px;opacity:.8;margin-top:2px;text-align:right}" +
+    ".me button{all:unset;cursor:pointer;text-decoration:underline;font-weight:600;margin-left:6px}" +
+    ".ty{color:#6b7280;font-size:12px;font-style:italic;min-height:18px;padding:0 16px 4px;background:#f9fafb}" +
+    ".mo{all:unset;cursor:pointer;align-self:center;color:#1d4ed8;font-size:12px;text-decoration:underline}" +
+    "form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e5e7eb;margin:0;position:relative}" +
+    "textarea{flex:1;resize:none;max-height:120px;min-height:40px;padding:9px 10px;border:1px solid #d1d5db;border-radius:10px;" +
+    "font:" + font + ";color:#111827;background:#fff;margin:0}" +
+    "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
+    "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
+    ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:#6b7280}.ct.x{color:#b91c1c;font-weight:700}" +
+    ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
+    "color:#111827;font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    ".pv b{display:block;font-size:12px}" +
+    "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}}"
+  );
+
+  function el(tag, cls, text) {
+    var e = d.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  // Links: only http(s) addresses become anchors; everything else stays text.
+  function fill(node, text) {
+    text.split(/(https?:\/\/[^\s<>"']+)/).forEach(function (part, i) {
+      if (i % 2) {
+        var a = el("a", null, part);
+        a.href = part;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer nofollow";
+        node.appendChild(a);
+      } else if (part) node.appendChild(d.createTextNode(part));
+    });
+  }
+  function time(iso) {
+    var t = new Date(iso);
+    return isNaN(t) ? "" : t.toLocaleTimeString(X.lang, { hour: "2-digit", minute: "2-digit" });
+  }
+  function avatar(who) {
+    var url = who.avatar_url;
+    if (url && /^https?:\/\//.test(url)) {
+      var img = el("img", "av");
+      img.src = url;
+      img.alt = "";
+      return img;
+    }
+    var name = who.name || T.agent;
+    var a = el("span", "av", name.split(/\s+/).map(function (p) { return p.charAt(0); }).join("").slice(0, 2).toUpperCase());
+    a.setAttribute("aria-hidden", "true");
+    return a;
+  }
+
+  var p = el("div", "p");
+  p.setAttribute("role", "dialog");
+  p.setAttribute("aria-label", (X.c.name || T.title));
+  p.hidden = true;
+  var h = el("div", "h");
+  var title = el("b", null, X.c.name || T.title);
+  var mute = el("button");
+  mute.type = "button";
+  var x = el("button", null, "✕");
+  x.type = "button";
+  x.setAttribute("aria-label", T.close);
+  h.append(title, mute, x);
+  var net = el("div", "net");
+  net.setAttribute("role", "status");
+  var g = el("div", "g");
+  g.setAttribute("role", "log");
+  g.setAttribute("aria-label", T.log);
+  g.tabIndex = 0;
+  var more = el("button", "mo", T.more);
+  more.type = "button";
+  var hello = el("p", "w", X.c.welcome || T.welcome);
+  g.append(more, hello);
+  var ty = el("div", "ty");
+  ty.setAttribute("aria-live", "polite");
+  var f = el("form");
+  var ta = el("textarea");
+  ta.rows = 1;
+  ta.placeholder = T.ph;
+  ta.setAttribute("aria-label", T.ph);
+  var ct = el("span", "ct");
+  ct.setAttribute("aria-live", "polite");
+  var go = el("button", null, T.send);
+  go.type = "submit";
+  f.append(ct, ta, go);
+  p.append(h, net, g, ty, f);
+  var pv = el("button", "pv");
+  pv.type = "button";
+  pv.hidden = true;
+  X.box.append(p, pv);
+
+  function drawMute() {
+    var on = A.muted();
+    mute.innerHTML = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">' +
+      '<path d="M11 5 6 9H2v6h4l5 4z"/>' + (on ? '<path d="m23 9-6 6m0-6 6 6"/>' : '<path d="M15.5 8.5a5 5 0 0 1 0 7M19 5a10 10 0 0 1 0 14"/>') + "</svg>";
+    mute.setAttribute("aria-label", on ? T.unmute : T.mute);
+    mute.setAttribute("aria-pressed", String(on));
+    mute.hidden = !X.c.sound;
+  }
+  drawMute();
+  mute.onclick = function () { A.mute(!A.muted()); drawMute(); };
+  x.onclick = function () { A.close(); X.l.focus(); };
+  more.onclick = function () { A.earlier(); };
+  pv.onclick = function () { pv.hidden = true; A.open(); };
+  p.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { e.preventDefault(); A.close(); X.l.focus(); }
+  });
+  function count() {
+    var left = X.limit - ta.value.length;
+    ct.textContent = left < 100 ? (left < 0 ? -left + T.over : left + T.left) : "";
+    ct.className = left < 0 ? "ct x" : "ct";
+    go.setAttribute("aria-disabled", String(left < 0 || !ta.value.trim()));
+    ta.style.height = "auto";
+    ta.style.height = Math.min(120, ta.scrollHeight + 2) + "px";
+    return left >= 0;
+  }
+  ta.addEventListener("input", function () { count(); A.typing(!!ta.value.trim()); });
+  ta.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+  });
+  f.onsubmit = function (e) { e.preventDefault(); submit(); };
+  function submit() {
+    var text = ta.value;
+    if (!text.trim() || !count()) return;
+    A.say(text);
+    A.typing(false);
+    ta.value = "";
+    count();
+    stick = true;
+  }
+  count();
+
+  var nodes = {}, stick = true;
+  g.addEventListener("scroll", function () { stick = g.scrollHeight - g.scrollTop - g.clientHeight < 40; });
+  function order(a, b) {
+    if (a.seq && b.seq) return a.seq - b.seq;
+    if (a.seq || b.seq) return a.seq ? -1 : 1;
+    return a.n - b.n;
+  }
+  function line(it) {
+    if (it.sys) return el("p", "s", T.closed);
+    var mine = it.who.type === "visitor";
+    var row = el("div", "m " + (mine ? "v" : "a"));
+    var bu = el("div", "bu");
+    if (!mine) { row.append(avatar(it.who)); bu.append(el("span", "who", it.who.name || T.agent)); }
+    var tx = el("p", "tx");
+    fill(tx, it.text);
+    var me = el("span", "me");
+    bu.append(tx, me);
+    row.append(bu);
+    row._me = me;
+    return row;
+  }
+  function meta(row, it) {
+    var key = it.state + it.at + it.readAt;
+    if (row._key === key) return;
+    row._key = key;
+    var me = row._me;
+    me.textContent = time(it.at);
+    if (it.who.type !== "visitor") return;
+    row.className = "m v " + it.state;
+    var s = it.state === "read" ? " · ✓✓ " + T.read + (it.readAt ? " " + time(it.readAt) : "")
+      : it.state === "sent" ? " · ✓ " + T.sent : it.state === "sending" ? " · " + T.sending : " · " + T.failed;
+    me.append(d.createTextNode(s));
+    if (it.state === "failed") {
+      var b = el("button", null, T.retry);
+      b.type = "button";
+      b.title = it.why || "";
+      b.onclick = function () { A.retry(it.k); ta.focus(); };
+      me.append(b);
+    }
+  }
+  function render() {
+    var m = X.m, list = [];
+    for (var k in m.items) list.push(m.items[k]);
+    list.sort(order);
+    var prev = hello;
+    for (var k2 in nodes) if (!m.items[k2]) { nodes[k2].remove(); delete nodes[k2]; }
+    list.forEach(function (it) {
+      var row = nodes[it.k] || (nodes[it.k] = line(it));
+      if (!it.sys) meta(row, it);
+      if (prev.nextSibling !== row) g.insertBefore(row, prev.nextSibling);
+      prev = row;
+    });
+    more.hidden = !m.more;
+    ty.textContent = m.typing ? (m.typing.name || T.agent) + T.typing : "";
+    var online = X.on;
+    net.hidden = online;
+    net.textContent = navigator.onLine === false ? T.off : T.net;
+    if (stick) g.scrollTop = g.scrollHeight;
+  }
+  function show(open) {
+    p.hidden = !open;
+    X.box.classList.toggle("open", open);
+    if (open) { pv.hidden = true; stick = true; render(); ta.focus(); }
+  }
+  function peek(it) {
+    if (!p.hidden) return;
+    pv.textContent = "";
+    var b = el("b", null, it.who.name || T.agent);
+    pv.append(b, d.createTextNode(it.text.length > 140 ? it.text.slice(0, 140) + "…" : it.text));
+    pv.setAttribute("aria-label", T.peek + (it.who.name || T.agent) + ": " + it.text.slice(0, 140));
+    pv.hidden = false;
+  }
+  X.panel = { render: render, show: show, peek: peek };
+  X.ready();
+})(window, document);
