@@ -30,10 +30,9 @@ def create_demo_site(parley_url: str, site_key: str) -> Starlette:
             raise HTTPException(404, "no such page")
         html = env.get_template(f"{name}.html").render(
             parley_url=parley_url.rstrip("/"),
-            site_key=site_key,
+            site_key=request.query_params.get("site", site_key),
             page=name,
             hostile="hostile" in request.query_params,
-            consent="consent" in request.query_params,
             locale=request.query_params.get("locale", ""),
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-cache"})

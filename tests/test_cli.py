@@ -37,7 +37,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0001" in done.stdout
+    assert "revision 0002" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(
@@ -90,11 +90,11 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``parley demo`` as a newcomer runs it: its URL and the printed passwords."""
-    port = free_port()
+    port, shop_port = free_port(), free_port()
     log_path = tmp_path / "demo.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "demo", "--port", str(port)],
+            [sys.executable, "-m", "server", "demo", "--port", str(port), "--shop-port", str(shop_port)],
             env=_env(tmp_path),
             cwd=ROOT,
             stdout=log,
@@ -111,6 +111,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
                 time.sleep(0.1)
         output = log_path.read_text()
         assert "site key:  demo" in output, output
+        assert f"http://127.0.0.1:{shop_port}/" in output, output
+        for path in ("/", "/pricing", "/product", "/checkout", "/app"):
+            shop = httpx.get(f"http://127.0.0.1:{shop_port}{path}", timeout=5)
+            assert shop.status_code == 200
+            assert f'src="{base}/widget.js" data-site="demo"' in shop.text
         yield base, dict(re.findall(r"(admin|agent)\s+\S+\s+password: (\S+)", output))
     finally:
         proc.terminate()

@@ -105,6 +105,7 @@
     ready = X.on = true;
     tries = 0;
     st.t = f.token;
+    X.vid = f.visitor.id;
     hb = f.heartbeat_s;
     X.limit = f.limits.max_message_chars;
     X.c = c = Object.assign(c, f.widget);
@@ -185,7 +186,7 @@
       if (a.type === "visitor") {
         if (it.state !== "read") it.state = g.seq <= m.theirs ? "read" : "sent";
         if (it.state === "read") it.readAt = m.readAt;
-      } else if (live) {
+      } else if ((m.typing = null, live)) { // their message ends their typing
         if (!opened || d.hidden) ding();
         emit("message", { text: g.text, author: { type: a.type, name: a.name }, at: g.created_at });
         if (!opened) withPanel(function () { X.panel.peek(it); });
@@ -332,11 +333,15 @@
 
   // Single-page apps: a history change is a page view.
   function moved() {
+    var url = location.href;
+    if (url === lastUrl) return;
+    lastUrl = url;
+    // The address now; the title a moment later, once the app has set it.
     setTimeout(function () {
-      if (location.href === lastUrl) return;
-      lastUrl = location.href;
-      report({ type: "page.view", page: page() });
-    }, 50);
+      var p = page();
+      p.url = url.slice(0, 2048);
+      report({ type: "page.view", page: p });
+    }, 0);
   }
   lastUrl = location.href;
   ["pushState", "replaceState"].forEach(function (name) {

@@ -33,7 +33,12 @@ async def test_visitor_and_agent_exchange_messages_both_ways(stack: Stack) -> No
         assert assigned["assignee_id"] == ana.user["id"]  # type: ignore[index]
         got = await event_in(alice, cid, "message.created")
         assert got["message"]["text"] == "Yes! We have three left."
-        assert got["message"]["author"] == {"type": "agent", "id": ana.user["id"], "name": ana.user["name"]}  # type: ignore[index]
+        assert got["message"]["author"] == {
+            "type": "agent",
+            "id": ana.user["id"],
+            "name": ana.user["name"],
+            "avatar_url": None,
+        }  # type: ignore[index]
         assert got["seq"] == 4
 
 
