@@ -41,8 +41,10 @@ class Shop:
         self.url = f"http://127.0.0.1:{self.port}"
         log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "demo-site", "--port", str(self.port)]
-            + ["--parley-url", parley_url, "--site-key", site.key],
+            [
+                *(sys.executable, "-m", "server", "demo-site", "--port", str(self.port)),
+                *("--parley-url", parley_url, "--site-key", site.key),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -71,12 +73,17 @@ def shop(stack: Stack) -> Iterator[Shop]:
     running.stop()
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+@pytest.fixture(scope="session")
+def chromium() -> str:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: `./dev test` installs it with `apt-get install -y chromium`")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:
