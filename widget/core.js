@@ -227,7 +227,7 @@
   function unread() {
     var n = 0;
     for (var k in m.items) { var v = m.items[k]; if (v.who && v.who.type !== "visitor" && v.seq > m.mine) n++; }
-    if (n !== st.r) { st.r = n; save(); emit("unread", n); }
+    if (n !== (st.r || 0)) { st.r = n; save(); emit("unread", n); }
     X.u(n);
     if (n && opened) markRead();
   }

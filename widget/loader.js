@@ -90,7 +90,7 @@
   };
   // The unread count on the launcher: a number, announced with the label.
   X.u = function (count) {
-    X.n.textContent = count > 9 ? "9+" : String(count);
+    X.n.textContent = count > 9 ? "9+" : count || "";
     X.n.hidden = !count;
     X.cnt = count;
     X.label(X.l.getAttribute("aria-expanded") === "true");
@@ -100,6 +100,7 @@
     var t = { en: ["Open chat", "Close chat", " unread"], pt: ["Abrir conversa", "Fechar conversa", " não lidas"],
       es: ["Abrir chat", "Cerrar chat", " sin leer"] }[X.lang];
     X.l.setAttribute("aria-expanded", String(open));
-    X.l.setAttribute("aria-label", t[open ? 1 : 0] + (count ? ", " + count + t[2] : ""));
+    // The visible label leads the accessible name, so voice control finds it.
+    X.l.setAttribute("aria-label", (X.c.label ? X.c.label + ": " : "") + t[open ? 1 : 0] + (count ? ", " + count + t[2] : ""));
   };
 })(window, document);
