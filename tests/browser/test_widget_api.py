@@ -56,7 +56,8 @@ async def test_calls_made_before_the_loader_are_queued_and_every_command_works(
     await context.add_init_script(
         STUB
         + "window.__seen = [];"
-        + "['open', 'close', 'message', 'unread'].forEach(n => Parley('on', n, a => __seen.push([n, a ?? null])));"
+        + "['open', 'close', 'message', 'unread']"
+        + ".forEach(n => Parley('on', n, a => __seen.push([n, a ?? null])));"
         + "Parley('set', {plan: 'pro', seats: 12});"
         + "Parley('track', 'viewed_pricing', {from: 'ad'});"
         + "Parley('identify', {name: 'Rita Lopes', email: 'rita@example.com', user_id: 'u-77'});"
