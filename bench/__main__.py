@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"chat": "bench.chat"}
+BENCHMARKS = {"chat": "bench.chat", "widget": "bench.widget"}
 
 
 def main() -> int:

@@ -33,6 +33,7 @@ def create_demo_site(parley_url: str, site_key: str) -> Starlette:
             site_key=request.query_params.get("site", site_key),
             page=name,
             hostile="hostile" in request.query_params,
+            widget="nowidget" not in request.query_params,  # the bare page, for baselines
             locale=request.query_params.get("locale", ""),
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-cache"})

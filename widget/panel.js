@@ -4,20 +4,20 @@
 (function (w, d) {
   var X = w.Parley._, A = X.api;
   var T = {
-    en: { title: "Chat", welcome: "Hi! Ask us anything, we usually reply in a few minutes. 👋", ph: "Write a message…",
+    en: { title: "Chat", welcome: "Hi! Ask us anything, we usually reply in a few minutes.", ph: "Write a message…",
       send: "Send", close: "Close chat", mute: "Mute sounds", unmute: "Turn sounds on", log: "Messages",
       net: "Reconnecting… your messages will be sent once you are back.", off: "You are offline. Messages will be sent when you are back.",
       sending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent", retry: "Retry", typing: " is typing…",
       closed: "This conversation was closed. Write to reopen it.", more: "Earlier messages", left: " characters left",
       over: " characters too many", you: "You", agent: "Agent", peek: "New message from " },
-    pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos. 👋",
+    pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos.",
       ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
       log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
       off: "Você está offline. As mensagens serão enviadas quando voltar.", sending: "Enviando…", sent: "Enviada",
       read: "Lida", failed: "Não enviada", retry: "Tentar de novo", typing: " está digitando…",
       closed: "Esta conversa foi encerrada. Escreva para reabri-la.", more: "Mensagens anteriores",
       left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de " },
-    es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos. 👋",
+    es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos.",
       ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
       log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
       off: "Estás sin conexión. Los mensajes se enviarán cuando vuelvas.", sending: "Enviando…", sent: "Enviado",
@@ -158,11 +158,13 @@
     ct.textContent = left < 100 ? (left < 0 ? -left + T.over : left + T.left) : "";
     ct.className = left < 0 ? "ct x" : "ct";
     go.setAttribute("aria-disabled", String(left < 0 || !ta.value.trim()));
-    ta.style.height = "auto";
-    ta.style.height = Math.min(120, ta.scrollHeight + 2) + "px";
     return left >= 0;
   }
-  ta.addEventListener("input", function () { count(); A.typing(!!ta.value.trim()); });
+  function grow() { // the composer grows with its text, up to 120px
+    ta.style.height = "auto";
+    if (ta.value) ta.style.height = Math.min(120, ta.scrollHeight + 2) + "px";
+  }
+  ta.addEventListener("input", function () { count(); grow(); A.typing(!!ta.value.trim()); });
   ta.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
@@ -174,6 +176,7 @@
     A.typing(false);
     ta.value = "";
     count();
+    grow();
     stick = true;
   }
   count();
@@ -235,7 +238,7 @@
     var online = X.on;
     net.hidden = online;
     net.textContent = navigator.onLine === false ? T.off : T.net;
-    if (stick) g.scrollTop = g.scrollHeight;
+    if (stick && !p.hidden) g.scrollTop = g.scrollHeight;
   }
   function show(open) {
     p.hidden = !open;
