@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from typing import Any
 
 import httpx
@@ -112,6 +113,11 @@ FCP = """new Promise(done => new PerformanceObserver((list, observer) => {
   const paint = list.getEntriesByName('first-contentful-paint')[0];
   if (paint) { observer.disconnect(); done(paint.startTime); }
 }).observe({type: 'paint', buffered: true}))"""
+
+
+def _note(into: list[str], base: str, response: Any) -> None:
+    if response.url.startswith(base):
+        into.append(response.url)
 
 
 def gzip_size(url: str) -> int:
@@ -224,10 +230,7 @@ async def _measure(base: str, shop: Shop, runs: int, sessions: int, login: tuple
 
                     ws.on("framereceived", count)
 
-                page.on(
-                    "response",
-                    lambda r, seen=responses: seen.append(r.url) if r.url.startswith(base) else None,
-                )
+                page.on("response", partial(_note, responses, base))
                 page.on("websocket", on_ws)
                 await browser.start_tracing(page=page, categories=TRACE)
                 await page.goto(shop.url + "/")
