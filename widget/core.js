@@ -9,6 +9,10 @@
   st.o = st.o || [];
   var m = fresh(st.c);
   X.m = m;
+  // Messages typed on an earlier page and not yet acknowledged: still on their way.
+  st.o.forEach(function (o) {
+    m.items[o.i] = { k: o.i, n: m.n++, who: { type: "visitor" }, text: o.x, at: o.t, state: "sending" };
+  });
   X.limit = 1000;
   X.on = false; // connected and welcomed
 
@@ -226,14 +230,18 @@
   // ---- unread, read receipts, sound --------------------------------------------
   function unread() {
     var n = 0;
-    for (var k in m.items) { var v = m.items[k]; if (v.who && v.who.type !== "visitor" && v.seq > m.mine) n++; }
+    m.top = 0; // the agents' last message: what reading means
+    for (var k in m.items) {
+      var v = m.items[k];
+      if (v.who && v.who.type !== "visitor") { if (v.seq > m.mine) n++; if (v.seq > m.top) m.top = v.seq; }
+    }
     if (n !== (st.r || 0)) { st.r = n; save(); emit("unread", n); }
     X.u(n);
     if (n && opened) markRead();
   }
   function markRead() {
-    if (opened && !d.hidden && m.id && m.seq > m.mine && send({ type: "conversation.read", conversation_id: m.id, up_to_seq: m.seq })) {
-      m.mine = m.seq;
+    if (opened && !d.hidden && m.id && m.top > m.mine && send({ type: "conversation.read", conversation_id: m.id, up_to_seq: m.top })) {
+      m.mine = m.top;
       unread();
     }
   }
@@ -256,7 +264,7 @@
   function say(text) {
     var id = (w.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
     m.items[id] = { k: id, n: m.n++, who: { type: "visitor" }, text: text, at: new Date().toISOString(), state: "sending" };
-    var o = { i: id, x: text, c: m.id };
+    var o = { i: id, x: text, c: m.id, t: m.items[id].at };
     st.o.push(o);
     save();
     transmit(o);
@@ -266,7 +274,7 @@
     var it = m.items[key];
     if (!it || it.state !== "failed") return;
     it.state = "sending";
-    var o = { i: key, x: it.text, c: m.id };
+    var o = { i: key, x: it.text, c: m.id, t: it.at };
     st.o.push(o);
     save();
     transmit(o);

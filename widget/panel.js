@@ -79,9 +79,11 @@
       } else if (part) node.appendChild(d.createTextNode(part));
     });
   }
-  function time(iso) {
-    var t = new Date(iso);
-    return isNaN(t) ? "" : t.toLocaleTimeString(X.lang, { hour: "2-digit", minute: "2-digit" });
+  function time(iso) { // 14:05 today; 3 Nov, 14:05 before
+    var t = new Date(iso), o = { hour: "2-digit", minute: "2-digit" };
+    if (isNaN(t)) return "";
+    if (t.toDateString() !== new Date().toDateString()) { o.day = "numeric"; o.month = "short"; }
+    return t.toLocaleString(X.lang, o);
   }
   function avatar(who) {
     var url = who.avatar_url;

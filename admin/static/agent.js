@@ -65,7 +65,8 @@
       return;
     }
     if (f.type === "error") { console.warn("Parley:", f.code, f.message); return; }
-    if (!f.seq) return;
+    // Acks carry a seq too; only conversation events are kept by seq.
+    if (!f.seq || f.type === "ack") return;
     const c = conv(f.conversation_id);
     apply(c, f);
     if (f.type === "message.created" && f.message.author.type === "visitor") {
@@ -80,7 +81,10 @@
   function apply(c, f) {
     if (c.events) c.events.set(f.seq, f);
     c.last_seq = Math.max(c.last_seq || 0, f.seq);
-    if (f.type === "message.created") c.last = f.message.text;
+    if (f.type === "message.created") {
+      c.last = f.message.text;
+      if (f.message.author.type === "visitor") c.theirs = Math.max(c.theirs || 0, f.seq);
+    }
     if (f.type === "conversation.created" || f.type === "conversation.updated") {
       c.status = f.status;
       if (f.visitor_id) c.visitor_id = f.visitor_id;
@@ -102,8 +106,12 @@
     if (c.id === current) { render(); read(c); profile(c); }
   }
 
+  // Read up to the visitor's last message (not our own read receipts, which are events too).
   function read(c) {
-    if (c.last_seq) send({ type: "conversation.read", conversation_id: c.id, up_to_seq: c.last_seq });
+    if (c.theirs && c.theirs > (c.readSent || 0)) {
+      send({ type: "conversation.read", conversation_id: c.id, up_to_seq: c.theirs });
+      c.readSent = c.theirs;
+    }
     c.unread = false;
   }
 
@@ -117,13 +125,17 @@
     list();
   }
 
+  // Who the visitor is: fetched once per conversation for the list, again when opened.
   async function profile(c) {
-    const box = $("visitor");
     if (!c.visitor_id) return;
+    c.profiled = true;
     const r = await fetch(`/api/v1/visitors/${encodeURIComponent(c.visitor_id)}`);
     if (!r.ok) return;
     const v = await r.json();
     c.name = v.name || v.email;
+    list();
+    if (c.id !== current) return;
+    const box = $("visitor");
     $("conv-title").textContent = c.name || "Visitor " + v.id.slice(-6);
     box.textContent = "";
     const facts = [
@@ -134,7 +146,6 @@
       v.page_views.length && "Now on: " + (v.page_views[0].title || v.page_views[0].url),
     ].filter(Boolean);
     box.append(el("span", null, facts.join(" · ")));
-    list();
   }
 
   function render() {
@@ -155,7 +166,8 @@
         row.append(el("span", "meta", meta));
         box.append(row);
       } else if (e.type === "conversation.updated") {
-        box.append(el("p", "sys", `${e.status === "closed" ? "Closed" : "Reopened"} by ${e.by?.name || e.by?.type} at ${time(e.at)}`));
+        const what = e.status === "closed" ? "Closed" : e.assignee_id ? "Assigned" : "Reopened";
+        box.append(el("p", "sys", `${what} by ${e.by?.name || e.by?.type} at ${time(e.at)}`));
       }
     }
     $("toggle-status").textContent = c.status === "closed" ? "Reopen conversation" : "Close conversation";
@@ -168,6 +180,7 @@
     const open = [...convs.values()].filter((c) => c.status !== "closed" || c.id === current);
     $("empty").hidden = open.length > 0;
     for (const c of open) {
+      if (!c.profiled && c.visitor_id) profile(c);
       const li = el("li", c.unread ? "unread" : "");
       const b = el("button");
       b.type = "button";

@@ -150,6 +150,38 @@ async def test_messages_typed_while_the_server_is_down_arrive_exactly_once(
         await context.close()
 
 
+async def test_messages_typed_before_leaving_a_page_during_an_outage_are_sent_from_the_next(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    context = await browser.new_context()
+    w = await Widget.visit(context, shop.url + "/")
+    ana = await agent(stack)
+    server = stack.servers[0]
+    try:
+        await w.open()
+        await w.say("before the outage")
+        await expect(w.bubble("before the outage")).to_contain_text("Sent")
+        cid = await w.conversation_id()
+        server.stop()
+        await expect(w.banner).to_be_visible()
+        await w.say("typed during the outage")
+        await expect(w.bubble("typed during the outage")).to_contain_text("Sending")
+        await w.page.goto(shop.url + "/pricing")  # the widget cannot load: its server is down
+        server.start()
+        await w.goto(shop.url + "/product")
+        await w.open()
+        await expect(w.bubble("typed during the outage")).to_contain_text("Sent")
+        page = await ana.history_page(cid, limit=50)
+        texts = [e["message"]["text"] for e in page["events"] if e["type"] == "message.created"]
+        assert texts == ["before the outage", "typed during the outage"]
+        assert (await w.stored())["o"] == []
+    finally:
+        if server.proc is None:
+            server.start()
+        await ana.close()
+        await context.close()
+
+
 async def test_markup_from_an_agent_is_shown_as_text_and_runs_nothing(
     stack: Stack, shop: Shop, browser: Browser
 ) -> None:
