@@ -30,8 +30,22 @@ def free_port() -> int:
         return port
 
 
+# Debian's Chromium, as the browser tests and `bench widget` drive it: Playwright's
+# own browser download cannot work offline, and without the background-networking
+# flags Chromium keeps trying to reach Google's hosts.
+CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
 class Server:
-    def __init__(self, argv: list[str], env: dict[str, str], port: int) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, health: str = "/healthz") -> None:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         # A file, not a pipe: an unread pipe fills up and stalls the server.
@@ -44,7 +58,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {Path(self.log.name).read_text()[-2000:]}")
             try:
-                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.base_url + health, timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.05)
@@ -122,3 +136,11 @@ def parley_server(env: dict[str, str]) -> Server:
         "warning",
     ]
     return Server(argv, env, port)
+
+
+def demo_shop(parley_url: str, site_key: str, env: dict[str, str] | None = None) -> Server:
+    """The demo shop (``parley demo-site``) embedding the widget of one server for one site."""
+    port = free_port()
+    argv = [sys.executable, "-m", "server", "demo-site", "--port", str(port)]
+    argv += ["--parley-url", parley_url, "--site-key", site_key]
+    return Server(argv, env or dict(os.environ), port, health="/?nowidget")

@@ -24,32 +24,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from functools import partial
 from typing import Any
 
 import httpx
 
-from bench.servers import ROOT, Server, free_port, parley_env, parley_server
+from bench.servers import CHROMIUM, CHROMIUM_ARGS, Server, demo_shop, parley_env, parley_server
 from server.accounts.store import create_user
 from server.config import load_settings
 from server.db import Database
 from server.db.migrate import upgrade
 from server.sites.store import create_site
 
-CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCRIPT_EVENTS = {"EvaluateScript", "FunctionCall", "v8.compile", "v8.compileModule", "CompileScript"}
 TRACE = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
 GOALS = {
@@ -78,34 +66,6 @@ def _seed(env: dict[str, str]) -> str:
     finally:
         db.close()
     return site.key
-
-
-class Shop:
-    def __init__(self, parley_url: str, key: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "server", "demo-site", "--port", str(self.port)),
-                *("--parley-url", parley_url, "--site-key", key),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("the demo shop did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 # The first contentful paint, waited for (it is recorded after the frame is shown).
@@ -169,7 +129,9 @@ def _tasks(trace: dict[str, Any], origin: str) -> tuple[float, float]:
     return round(longest_ours, 1), round(longest_all, 1)
 
 
-async def _measure(base: str, shop: Shop, runs: int, sessions: int, login: tuple[str, str]) -> dict[str, Any]:
+async def _measure(
+    base: str, shop: Server, runs: int, sessions: int, login: tuple[str, str]
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from parley_client import AgentClient
@@ -180,19 +142,19 @@ async def _measure(base: str, shop: Shop, runs: int, sessions: int, login: tuple
         try:
             # Warm Chromium itself up once, then fresh profiles for each measured load.
             warm = await browser.new_context()
-            await (await warm.new_page()).goto(shop.url + "/?nowidget")
+            await (await warm.new_page()).goto(shop.base_url + "/?nowidget")
             await warm.close()
 
             launcher, fcp = [], []
             for _ in range(runs):
                 context = await browser.new_context()
                 page = await context.new_page()
-                await page.goto(shop.url + "/?nowidget")
+                await page.goto(shop.base_url + "/?nowidget")
                 fcp.append(await page.evaluate(FCP))
                 await context.close()
                 context = await browser.new_context()
                 page = await context.new_page()
-                await page.goto(shop.url + "/")
+                await page.goto(shop.base_url + "/")
                 await page.wait_for_function("performance.getEntriesByName('parley:launcher').length > 0")
                 launcher.append(
                     await page.evaluate("performance.getEntriesByName('parley:launcher')[0].startTime")
@@ -207,7 +169,7 @@ async def _measure(base: str, shop: Shop, runs: int, sessions: int, login: tuple
                 context = await browser.new_context()
                 page = await context.new_page()
                 await browser.start_tracing(page=page, categories=TRACE)
-                await page.goto(shop.url + "/?nowidget")
+                await page.goto(shop.base_url + "/?nowidget")
                 await page.wait_for_timeout(1000)
                 bare.append(_tasks(json.loads(await browser.stop_tracing()), base)[1])
                 await context.close()
@@ -233,7 +195,7 @@ async def _measure(base: str, shop: Shop, runs: int, sessions: int, login: tuple
                 page.on("response", partial(_note, responses, base))
                 page.on("websocket", on_ws)
                 await browser.start_tracing(page=page, categories=TRACE)
-                await page.goto(shop.url + "/")
+                await page.goto(shop.base_url + "/")
                 launcher_button = page.locator("[data-parley] button.l")
                 await launcher_button.click()
                 composer = page.locator("[data-parley] textarea")
@@ -268,7 +230,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = parley_env(None)
     key = _seed(env)
     server: Server = parley_server(env)
-    shop = Shop(server.base_url, key)
+    shop = demo_shop(server.base_url, key)
     try:
         figures: dict[str, Any] = {
             "loader_gzip_bytes": gzip_size(server.base_url + "/widget.js"),

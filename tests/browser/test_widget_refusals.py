@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 def tight_shop(tight_stack: Stack) -> Iterator[Shop]:
     site = tight_stack.create_site()
-    running = Shop(tight_stack.visitor_url, site, tight_stack.workdir / "shop.log")
+    running = Shop(tight_stack.visitor_url, site)
     yield running
     running.stop()
 
