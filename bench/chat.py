@@ -20,6 +20,7 @@ from typing import Any
 
 import psutil
 
+from bench import report
 from bench.servers import echo_server, parley_env, parley_server, raise_fd_limit
 from parley_client import Socket
 from parley_client.client import login
@@ -240,9 +241,5 @@ def main(argv: list[str]) -> int:
     result = run(args)
     figures = asyncio.run(result)
     goals = {"ratio_to_echo": ">= 0.3", "p99_ms": "<= 25", "kb_per_idle_connection": "<= 40"}
-    for key, value in figures.items():
-        goal = f"   (goal {goals[key]})" if key in goals else ""
-        print(f"{key:>24}: {value}{goal}")
-    if args.json:
-        print(json.dumps(figures))
+    report(figures, goals, args.json)
     return 0

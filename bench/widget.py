@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from bench import report
 from bench.servers import CHROMIUM, CHROMIUM_ARGS, Server, demo_shop, parley_env, parley_server
 from server.accounts.store import create_user
 from server.config import load_settings
@@ -260,10 +261,5 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=7, help="fresh-profile page loads for the launcher time")
     parser.add_argument("--sessions", type=int, default=5, help="traced open-chat sessions (median)")
     args = parser.parse_args(argv)
-    figures = run(args)
-    for key, value in figures.items():
-        goal = f"   (goal {GOALS[key]})" if key in GOALS else ""
-        print(f"{key:>24}: {value}{goal}")
-    if args.json:
-        print(json.dumps(figures))
+    report(run(args), GOALS, args.json)
     return 0

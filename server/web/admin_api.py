@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.accounts.models import User
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import Forbidden, NotFound
 from server.services import services_of
 from server.sites import widget
 from server.sites.store import update_widget_settings
 from server.tracking.reports import visitor_profile
-from server.web.auth import current_user
+from server.web.auth import current_user, read_json
 
 
 async def _admin(request: Request) -> User:
@@ -31,13 +31,7 @@ async def widget_settings_api(request: Request) -> Response:
             raise NotFound(f"no site {key!r}", code="site_unknown")
         return JSONResponse({"widget": widget.settings_of(site)})
     await _admin(request)
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
-    changes = widget.validate(body)
+    changes = widget.validate(await read_json(request))
     site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
     services.sites.forget(key)
     return JSONResponse({"widget": widget.settings_of(site)})

@@ -7,6 +7,7 @@ form cannot send without a CORS preflight we never grant; the HTML form on
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import HTTPConnection, Request
@@ -68,13 +69,18 @@ async def logout_api(request: Request) -> Response:
     return response
 
 
-async def _json_body(request: Request, *fields: str) -> dict[str, str]:
+async def read_json(request: Request) -> Any:
+    """The request's JSON body; only ``application/json``, which no cross-site form can send."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
     try:
-        body = await request.json()
+        return await request.json()
     except ValueError:
         raise InvalidInput("the body is not valid JSON", code="bad_json") from None
+
+
+async def _json_body(request: Request, *fields: str) -> dict[str, str]:
+    body = await read_json(request)
     if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
         wanted = ", ".join(f'"{k}": "…"' for k in fields)
         raise InvalidInput(f"send {{{wanted}}}", code="invalid_input")
