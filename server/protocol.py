@@ -52,12 +52,29 @@ class AgentHello(Frame):
     cursors: Annotated[dict[ConversationId, Seq], Field(max_length=1000)] = {}
 
 
+DeliveryId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class MessageSend(Frame):
     type: Literal["message.send"]
     client_id: ClientId
     conversation_id: ConversationId | None = None
     # Length is checked by the handler, which names the limit (message_too_long).
     text: str
+    # Visitors: the proactive message this answers (it opens the conversation first).
+    delivery_id: DeliveryId | None = None
+
+
+class ProactiveSeen(Frame):
+    type: Literal["proactive.opened", "proactive.dismissed"]
+    delivery_id: DeliveryId
+
+
+class ProactiveReply(Frame):
+    type: Literal["proactive.reply"]
+    delivery_id: DeliveryId
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
 
 
 class ConversationRead(Frame):
@@ -121,6 +138,9 @@ VISITOR_FRAMES: dict[str, type[Frame]] = {
     "visitor.identify": VisitorIdentify,
     "visitor.set": VisitorSet,
     "event.track": EventTrack,
+    "proactive.opened": ProactiveSeen,
+    "proactive.dismissed": ProactiveSeen,
+    "proactive.reply": ProactiveReply,
     "ping": Ping,
 }
 
@@ -158,6 +178,9 @@ ERROR_CODES: dict[str, str] = {
     "identity_unverified": "identify needs a valid user_hash (HMAC of user_id with the site's secret)",
     "invalid_email": "the email address is not valid",
     "too_many_attributes": "the visitor would have more attributes than allowed",
+    "delivery_not_found": "no such proactive delivery for this visitor",
+    "name_required": "the proactive message asks for a name",
+    "details_required": "the proactive message asks for details before a message",
     "resync_required": "the server cannot replay from your cursor; fetch history over HTTP",
     "not_authenticated": "the agent socket needs a valid session cookie",
     "session_revoked": "the session was revoked (password changed or account disabled)",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
 from server.db import Database
+from server.proactive.engine import Engine
 from server.realtime.bus import Bus, bus_from_url
+from server.realtime.connection import Connection
 from server.realtime.hub import Hub
 from server.realtime.limits import KeyedBuckets
 from server.sites.models import Site
@@ -51,16 +54,26 @@ class Services:
     tokens: Tokens
     sites: SiteCache
     ip_messages: KeyedBuckets
+    proactive: Engine
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
         bus = bus_from_url(settings.bus_url)
+        hub = Hub(db, bus, settings)
+
+        async def send(conn: Connection, frame: dict[str, Any]) -> None:
+            hub.enqueue(conn, frame)
+
+        engine = Engine(db, bus, send)
+        hub.leave_hooks.append(engine.leave)
+        hub.control_hooks["proactive.changed"] = engine.forget
         return cls(
             settings=settings,
             db=db,
             bus=bus,
-            hub=Hub(db, bus, settings),
+            hub=hub,
+            proactive=engine,
             tokens=Tokens(settings.secret_key, settings.visitor_token_max_age_s, settings.session_max_age_s),
             sites=SiteCache(db),
             ip_messages=KeyedBuckets(settings.messages_per_ip, settings.rate_window_s),

@@ -118,3 +118,28 @@ async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, acti
             },
         }
     )
+
+
+async def start_from_proactive(
+    db: Database,
+    bus: Bus,
+    *,
+    site_id: str,
+    visitor_id: str,
+    delivery_id: str,
+    sender: Author,
+    texts: list[str],
+    tags: list[str],
+) -> dict[str, Any]:
+    change = await _commit(
+        db,
+        store.start_from_proactive,
+        site_id=site_id,
+        visitor_id=visitor_id,
+        delivery_id=delivery_id,
+        sender=sender,
+        texts=texts,
+        tags=tags,
+    )
+    await _publish(bus, change)
+    return change.conversation

@@ -54,4 +54,5 @@ def conversation_summary(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": iso(row["created_at"]),
         "last_activity_at": iso(row["last_activity_at"]),
         "closed_at": iso(row.get("closed_at")),
+        **({"tags": row["tags"] or []} if "tags" in row else {}),
     }

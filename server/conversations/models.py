@@ -39,6 +39,7 @@ class Conversation(SQLModel, table=True):
     last_activity_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = Field(default=None)
     closed_by: str | None = Field(default=None, max_length=40)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Message(SQLModel, table=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, func, insert, select
+from sqlalchemy import Connection, RowMapping, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.conversations import statements as sql
@@ -166,6 +166,7 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
                     agent_read_seq=0,
                     created_at=now,
                     last_activity_at=now,
+                    tags=[],
                 )
             )
     except IntegrityError:
@@ -408,3 +409,41 @@ def replay_window(
         return window | {"reason": "history_pruned"}
     frames = events_after(conn, conversation_id, after_seq, max(0, last - after_seq))
     return window | {"frames": frames}
+
+
+def start_from_proactive(
+    conn: Connection,
+    *,
+    site_id: str,
+    visitor_id: str,
+    delivery_id: str,
+    sender: Author,
+    texts: list[str],
+    tags: list[str],
+) -> Change:
+    """The visitor's conversation opened by a proactive message: its texts first, its tags on.
+
+    Each text has a client id made from the delivery, so a repeat adds nothing.
+    """
+    row, created = _active_conversation(conn, site_id, visitor_id)
+    appender = _Appender(conn, row)
+    if created:
+        appender.append("conversation.created", {"visitor_id": visitor_id, "status": "open", "tags": tags})
+    for i, text in enumerate(texts):
+        client_id = f"proactive.{delivery_id}.{i}"
+        if text and _existing_message(conn, row["id"], client_id) is None:
+            message = {
+                "id": new_id("msg"),
+                "author_type": sender.type,
+                "author_id": sender.id,
+                "client_id": client_id,
+                "text": text,
+            }
+            appender.append("message.created", _author_data(sender), message)
+    current = conn.execute(select(conversations.c.tags).where(conversations.c.id == row["id"])).scalar_one()
+    merged = list(dict.fromkeys([*(current or []), *tags]))
+    if merged != (current or []):
+        conn.execute(update(conversations).where(conversations.c.id == row["id"]).values(tags=merged))
+    summary = appender.flush()
+    summary["tags"] = merged
+    return Change(conversation=summary, frames=appender.frames)

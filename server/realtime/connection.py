@@ -21,7 +21,7 @@ from server.realtime.limits import TokenBucket
 class Connection:
     __slots__ = (
         "closed", "conversations", "cursors", "draining", "frames_bucket", "ip", "kind",
-        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "site_id",
+        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "site_id",
         "strikes", "user", "visitor_id", "ws",
     )  # fmt: skip
 
@@ -46,6 +46,7 @@ class Connection:
         self.frames_bucket = TokenBucket(frames, window_s)
         self.messages_bucket = TokenBucket(messages, window_s)
         self.strikes = 0
+        self.proactive: Any = None  # a visitor socket's proactive context (server.proactive.engine)
 
     @property
     def ready(self) -> bool:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from server.config import Settings
@@ -43,6 +43,10 @@ class Hub:
         self.per_ip: Counter[str] = Counter()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
+        # Called when a socket goes (e.g. to cancel its proactive timers).
+        self.leave_hooks: list[Callable[[Connection], None]] = []
+        # Envelopes for the process itself, by type (e.g. "proactive.changed").
+        self.control_hooks: dict[str, Callable[[Envelope], None]] = {}
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -81,6 +85,8 @@ class Hub:
         conn.closed = True
         if conn not in self.connections:
             return
+        for hook in self.leave_hooks:
+            hook(conn)
         self.connections.discard(conn)
         self.per_ip[conn.ip] -= 1
         if self.per_ip[conn.ip] <= 0:
@@ -119,6 +125,10 @@ class Hub:
             yield from self.connections
 
     def route(self, envelope: Envelope) -> None:
+        hook = self.control_hooks.get(envelope["t"])
+        if hook is not None:  # for the process, not for sockets
+            hook(envelope)
+            return
         for conn in self.recipients(envelope):
             if envelope["t"] == "user.revoked":
                 self._spawn(self._revoke(conn))

@@ -41,6 +41,11 @@ class Visit(SQLModel, table=True):
     landing_url: str | None = Field(default=None, max_length=2048)
     referrer: str | None = Field(default=None, max_length=2048)
     user_agent: str | None = Field(default=None, max_length=512)
+    # From the user agent and the landing page's address.
+    device: str | None = Field(default=None, max_length=20)  # desktop | mobile | tablet | bot
+    browser: str | None = Field(default=None, max_length=50)
+    os: str | None = Field(default=None, max_length=50)
+    utm: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class PageView(SQLModel, table=True):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Connection, insert, select, update
+from user_agents import parse as parse_user_agent
 
 from server.ids import utcnow
 from server.tracking.models import Visit, Visitor
@@ -90,8 +92,55 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[:length] if value else None
 
 
+def current_visit(conn: Connection, visitor_id: str) -> Visit:
+    row = (
+        conn.execute(
+            select(visits)
+            .where(visits.c.visitor_id == visitor_id)
+            .order_by(visits.c.last_activity_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    assert row is not None, "every visitor has a visit"
+    return Visit.model_validate(dict(row))
+
+
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+
+
+def utm_of(url: str | None) -> dict[str, str]:
+    """utm_source, utm_medium, … of a landing page's address, without the prefix."""
+    if not url:
+        return {}
+    query = parse_qs(urlsplit(url).query)
+    return {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
+
+
+def device_of(user_agent: str | None) -> dict[str, str | None]:
+    """Device type, browser and operating system, read by the user-agents library."""
+    if not user_agent:
+        return {"device": None, "browser": None, "os": None}
+    agent = parse_user_agent(user_agent)
+    if agent.is_bot:
+        device = "bot"
+    elif agent.is_tablet:
+        device = "tablet"
+    elif agent.is_mobile:
+        device = "mobile"
+    else:
+        device = "desktop"
+    return {"device": device, "browser": agent.browser.family[:50], "os": agent.os.family[:50]}
+
+
 def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: datetime) -> None:
+    seen = device_of(arrival.user_agent)
     visit = Visit(
+        device=seen["device"],
+        browser=seen["browser"],
+        os=seen["os"],
+        utm=utm_of(arrival.page_url),
         visitor_id=visitor.id,
         site_id=visitor.site_id,
         started_at=now,

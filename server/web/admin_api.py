@@ -14,7 +14,7 @@ from server.tracking.reports import visitor_profile
 from server.web.auth import current_user, read_json
 
 
-async def _admin(request: Request) -> User:
+async def admin(request: Request) -> User:
     user = await current_user(request)
     if user.role != "admin":
         raise Forbidden("only admins may change a site's settings", code="forbidden")
@@ -30,7 +30,7 @@ async def widget_settings_api(request: Request) -> Response:
         if site is None:
             raise NotFound(f"no site {key!r}", code="site_unknown")
         return JSONResponse({"widget": widget.settings_of(site)})
-    await _admin(request)
+    await admin(request)
     changes = widget.validate(await read_json(request))
     site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
     services.sites.forget(key)

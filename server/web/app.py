@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from server.config import Settings, load_settings
 from server.errors import ParleyError
 from server.services import Services
-from server.web import admin_api, auth, history, pages, widget
+from server.web import admin_api, auth, history, pages, proactive_api, widget
 from server.web.agent_socket import agent_socket
 from server.web.visitor_socket import visitor_socket
 
@@ -85,6 +85,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/widget/config", widget.config),
         Route("/api/v1/sites/{key}/widget", admin_api.widget_settings_api, methods=["GET", "PATCH"]),
         Route("/api/v1/visitors/{id}", admin_api.visitor_api),
+        Route("/api/v1/sites/{key}/proactive", proactive_api.messages_api, methods=["GET", "POST"]),
+        Route("/api/v1/sites/{key}/proactive/why", proactive_api.why_api, methods=["GET", "POST"]),
+        Route("/api/v1/sites/{key}/proactive-settings", proactive_api.settings_api, methods=["GET", "PATCH"]),
+        Route("/api/v1/sites/{key}/channels", proactive_api.channels_api),
+        Route("/api/v1/sites/{key}/bot-answers", proactive_api.answers_api, methods=["GET", "POST"]),
+        Route("/api/v1/proactive/{id}", proactive_api.message_api, methods=["GET", "PATCH"]),
+        Route("/api/v1/proactive/{id}/{action}", proactive_api.action_api, methods=["POST"]),
+        Route("/api/v1/channels/{id}", proactive_api.channel_api, methods=["PATCH", "DELETE"]),
+        Route("/api/v1/bot-answers/{id}", proactive_api.answer_api, methods=["PATCH", "DELETE"]),
         Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
         Route("/api/v1/me", auth.me_api),
         Route("/api/v1/me/password", auth.password_api, methods=["POST"]),

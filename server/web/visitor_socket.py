@@ -10,6 +10,8 @@ from server.conversations import actions, store
 from server.conversations.store import Author
 from server.errors import NotFound
 from server.ids import iso, utcnow
+from server.proactive import actions as proactive
+from server.proactive.engine import context_for
 from server.protocol import (
     VISITOR_FRAMES,
     ConversationRead,
@@ -17,6 +19,8 @@ from server.protocol import (
     FrameError,
     MessageSend,
     PageViewFrame,
+    ProactiveReply,
+    ProactiveSeen,
     TypingUpdate,
     VisitorHello,
     VisitorIdentify,
@@ -109,6 +113,8 @@ class VisitorSession(Session):
             return visitor, is_new
 
         visitor, is_new = await services.db.write(arrive)
+        client_kind = frame.client.kind if frame.client else "web"
+        conn.proactive = await services.db.read(lambda c: context_for(c, self.site, visitor, client_kind))
         conversations = await services.db.read(store.visitor_conversations, visitor.id)
         self.name = visitor.name
         conn.site_id = self.site.id
@@ -141,22 +147,45 @@ class VisitorSession(Session):
             }
         )
         await services.hub.resume(conn, frame.cursors, conversations)
+        if page is not None:
+            await services.proactive.page_loaded(conn, page.url, page.title, page.referrer)
 
     async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         rate_check(self.services, conn)
+        conversation_id = frame.conversation_id
+        followup = ""
+        if frame.delivery_id is not None:
+            actions.check_text(frame.text, self.services.settings.max_message_chars)
+            conversation_id, followup = await proactive.before_first_message(
+                self.services,
+                site_id=self.site.id,
+                site_name=self.site.name,
+                visitor_id=_visitor_of(conn),
+                delivery_id=frame.delivery_id,
+            )
+            conn.conversations.add(conversation_id)
         ack = await actions.send_message(
             self.services.db,
             self.services.bus,
             author=self.author(conn),
             client_id=frame.client_id,
             text=frame.text,
-            conversation_id=frame.conversation_id,
+            conversation_id=conversation_id,
             max_chars=self.services.settings.max_message_chars,
             site_id=conn.site_id,
             visitor_id=conn.visitor_id,
         )
         conn.conversations.add(ack["conversation_id"])
         await reply(self.services, conn, {"type": "ack", **ack})
+        if followup and frame.delivery_id is not None and not ack["duplicate"]:
+            await proactive.followup(
+                self.services,
+                site_id=self.site.id,
+                site_name=self.site.name,
+                visitor_id=_visitor_of(conn),
+                delivery_id=frame.delivery_id,
+                text=followup,
+            )
 
     async def conversation_read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
@@ -199,6 +228,7 @@ class VisitorSession(Session):
                 referrer=page.referrer,
             )
         )
+        await self.services.proactive.page_loaded(conn, page.url, page.title, page.referrer)
 
     async def event_track(self, conn: Connection, frame: EventTrack) -> None:
         visitor_id = _visitor_of(conn)
@@ -207,12 +237,15 @@ class VisitorSession(Session):
                 c, visitor_id=visitor_id, site_id=self.site.id, name=frame.name, props=frame.props
             )
         )
+        await self.services.proactive.event(conn, frame.name)
 
     async def visitor_set(self, conn: Connection, frame: VisitorSet) -> None:
         visitor_id = _visitor_of(conn)
-        await self.services.db.write(
+        merged = await self.services.db.write(
             lambda c: reports.set_attributes(c, visitor_id=visitor_id, attributes=frame.attributes)
         )
+        if conn.proactive is not None:
+            conn.proactive.attributes = merged
 
     async def visitor_identify(self, conn: Connection, frame: VisitorIdentify) -> None:
         verified = False
@@ -248,6 +281,25 @@ class VisitorSession(Session):
             answer["token"] = self.services.tokens.visitor_token(visitor.id, self.site.id)
         else:
             self.name = visitor.name
+        await reply(self.services, conn, answer)
+
+    async def proactive_opened(self, conn: Connection, frame: ProactiveSeen) -> None:
+        await proactive.seen(self.services, _visitor_of(conn), frame.delivery_id, "opened_at")
+
+    async def proactive_dismissed(self, conn: Connection, frame: ProactiveSeen) -> None:
+        await proactive.seen(self.services, _visitor_of(conn), frame.delivery_id, "dismissed_at")
+
+    async def proactive_reply(self, conn: Connection, frame: ProactiveReply) -> None:
+        answer = await proactive.reply(
+            self.services,
+            site_id=self.site.id,
+            site_name=self.site.name,
+            visitor_id=_visitor_of(conn),
+            delivery_id=frame.delivery_id,
+            name=frame.name,
+            email=frame.email,
+        )
+        conn.conversations.add(answer["conversation_id"])
         await reply(self.services, conn, answer)
 
 

@@ -1,0 +1,1 @@
+"""Proactive messages: rules the server evaluates for each visitor, and what they send."""

@@ -1,0 +1,405 @@
+"""Rules: conditions, triggers, schedules and frequencies, checked and explained.
+
+A condition tree is ``{"all": [...]}`` or ``{"any": [...]}`` whose items are
+groups again or leaves ``{"field": "page.url", "op": "contains", "value": "pricing"}``.
+``validate`` refuses anything malformed with a message that names the place;
+``evaluate`` answers, for one visitor at one moment, whether the tree holds,
+why (every leaf with its actual value), and — when it does not hold only
+because not enough time has passed — the moment it will.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.errors import InvalidInput
+
+MAX_DEPTH = 3
+MAX_LEAVES = 20
+
+# field -> its type. "event.NAME" (times the event happened this visit) and
+# "attribute.KEY" (the visitor's custom attribute) are open-ended families.
+FIELDS: dict[str, str] = {
+    "page.url": "text",
+    "page.path": "text",
+    "page.title": "text",
+    "page.referrer": "text",
+    "utm.source": "text",
+    "utm.medium": "text",
+    "utm.campaign": "text",
+    "utm.term": "text",
+    "utm.content": "text",
+    "time_on_page": "number",  # seconds
+    "time_on_site": "number",  # seconds, this visit
+    "visits": "number",  # visit count, this one included
+    "returning": "boolean",
+    "device": "text",  # desktop | mobile | tablet | bot
+    "browser": "text",
+    "os": "text",
+    "language": "text",  # the browser's, e.g. pt-BR
+    "timezone": "text",
+}
+TIME_FIELDS = ("time_on_page", "time_on_site")
+
+OPERATORS: dict[str, tuple[str, ...]] = {
+    "text": ("is", "is_not", "contains", "not_contains", "starts_with", "matches", "is_set"),
+    "number": ("is", "is_not", "gt", "lt", "is_set"),
+    "boolean": ("is", "is_not"),
+    "any": ("is", "is_not", "contains", "not_contains", "starts_with", "matches", "gt", "lt", "is_set"),
+}
+OPERATOR_LABELS = {
+    "is": "is",
+    "is_not": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "matches": "matches pattern",
+    "gt": "is greater than",
+    "lt": "is less than",
+    "is_set": "is set",
+}
+TRIGGERS = ("page_load", "time_on_page", "time_on_site", "event")
+SCHEDULES = ("any", "business_hours", "outside_business_hours")
+FREQUENCIES = ("once", "once_per_visit", "every_time")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def field_type(name: str) -> str | None:
+    if name in FIELDS:
+        return FIELDS[name]
+    if name.startswith("event.") and len(name) > 6:
+        return "number"
+    if name.startswith("attribute.") and len(name) > 10:
+        return "any"
+    return None
+
+
+# -- validation ----------------------------------------------------------------------
+
+
+def _rule(message: str, where: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_rule", where=where)
+
+
+def _setting(message: str, where: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_setting", field=where)
+
+
+def _bad(where: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"conditions{where}: {problem}", code="invalid_rule", where=f"conditions{where}")
+
+
+def validate_conditions(tree: Any) -> dict[str, Any]:
+    """The tree as given, or InvalidInput naming the first problem and where it is."""
+    if tree in (None, {}):
+        return {"all": []}
+    leaves = _check_group(tree, "", 1)
+    if leaves > MAX_LEAVES:
+        raise _bad("", f"{leaves} conditions; at most {MAX_LEAVES}")
+    return dict(tree)
+
+
+def _check_group(node: Any, where: str, depth: int) -> int:
+    if not isinstance(node, dict) or len(node) != 1 or next(iter(node)) not in ("all", "any"):
+        raise _bad(where, 'a group is {"all": [...]} or {"any": [...]}')
+    if depth > MAX_DEPTH:
+        raise _bad(where, f"groups nest at most {MAX_DEPTH} deep")
+    kind, items = next(iter(node.items()))
+    if not isinstance(items, list):
+        raise _bad(where, f'"{kind}" takes a list')
+    leaves = 0
+    for i, item in enumerate(items):
+        place = f"{where}.{kind}[{i}]"
+        if isinstance(item, dict) and "field" in item:
+            _check_leaf(item, place)
+            leaves += 1
+        else:
+            leaves += _check_group(item, place, depth + 1)
+    return leaves
+
+
+def _check_leaf(leaf: dict[str, Any], where: str) -> None:
+    unknown = set(leaf) - {"field", "op", "value"}
+    if unknown:
+        raise _bad(where, f"unknown key {sorted(unknown)[0]!r}")
+    name, op = leaf.get("field"), leaf.get("op")
+    kind = field_type(name) if isinstance(name, str) else None
+    if kind is None:
+        raise _bad(where, f"unknown field {name!r}")
+    if op not in OPERATORS[kind]:
+        raise _bad(where, f"{name} takes {', '.join(OPERATORS[kind])}, not {op!r}")
+    if op == "is_set":
+        return
+    value = leaf.get("value")
+    if kind == "number" or op in ("gt", "lt"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise _bad(where, f"{name} {op} needs a number")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise _bad(where, f"{name} {op} needs true or false")
+    elif not isinstance(value, str | int | float | bool) or (isinstance(value, str) and len(value) > 500):
+        raise _bad(where, f"{name} {op} needs a value of at most 500 characters")
+    if op == "matches":
+        try:
+            re.compile(str(value))
+        except re.error as exc:
+            raise _bad(where, f"the pattern does not compile: {exc}") from None
+
+
+def validate_trigger(trigger: Any) -> dict[str, Any]:
+    if not isinstance(trigger, dict) or trigger.get("type") not in TRIGGERS:
+        raise InvalidInput(
+            f"trigger type must be one of {', '.join(TRIGGERS)}", code="invalid_rule", where="trigger"
+        )
+    kind = trigger["type"]
+    if kind in ("time_on_page", "time_on_site"):
+        seconds = trigger.get("seconds")
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= 86_400:
+            raise _rule(f"{kind} needs whole seconds from 1 to 86400", "trigger.seconds")
+        return {"type": kind, "seconds": seconds}
+    if kind == "event":
+        name = trigger.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise InvalidInput(
+                "an event trigger needs the event's name", code="invalid_rule", where="trigger.name"
+            )
+        return {"type": kind, "name": name}
+    return {"type": kind}
+
+
+# -- evaluation ----------------------------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """What is known about one visitor on one page, at one moment."""
+
+    now: datetime
+    page_url: str = ""
+    page_title: str = ""
+    page_referrer: str = ""
+    page_since: datetime | None = None
+    visit_since: datetime | None = None
+    visits: int = 1
+    device: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    language: str | None = None
+    timezone: str | None = None
+    utm: Mapping[str, Any] = field(default_factory=dict)
+    events: Mapping[str, int] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, name: str) -> Any:
+        if name == "page.url":
+            return self.page_url
+        if name == "page.path":
+            return _path(self.page_url)
+        if name == "page.title":
+            return self.page_title
+        if name == "page.referrer":
+            return self.page_referrer
+        if name.startswith("utm."):
+            return self.utm.get(name[4:])
+        if name == "time_on_page":
+            return _seconds(self.now, self.page_since)
+        if name == "time_on_site":
+            return _seconds(self.now, self.visit_since)
+        if name == "visits":
+            return self.visits
+        if name == "returning":
+            return self.visits > 1
+        if name.startswith("event."):
+            return self.events.get(name[6:], 0)
+        if name.startswith("attribute."):
+            return self.attributes.get(name[10:])
+        return getattr(self, name, None)
+
+
+def _seconds(now: datetime, since: datetime | None) -> float:
+    return 0.0 if since is None else max(0.0, (now - since).total_seconds())
+
+
+def _path(url: str) -> str:
+    match = re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*([^?#]*)", url, re.I)
+    return (match.group(1) or "/") if match else url
+
+
+@dataclass(frozen=True)
+class Verdict:
+    holds: bool
+    # When not holding only because of time: the moment it will hold.
+    at: datetime | None = None
+
+
+@dataclass
+class LeafResult:
+    field: str
+    op: str
+    expected: Any
+    actual: Any
+    holds: bool
+
+
+def test(op: str, actual: Any, expected: Any) -> bool:
+    if op == "is_set":
+        return actual not in (None, "")
+    if actual is None:
+        return op in ("is_not", "not_contains")
+    if op in ("gt", "lt"):
+        try:
+            a, e = float(actual), float(expected)
+        except (TypeError, ValueError):
+            return False
+        return a > e if op == "gt" else a < e
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        same = actual == expected
+    elif isinstance(actual, int | float) and isinstance(expected, int | float):
+        same = float(actual) == float(expected)
+    else:
+        same = str(actual).casefold() == str(expected).casefold()
+    if op == "is":
+        return same
+    if op == "is_not":
+        return not same
+    text, wanted = str(actual).casefold(), str(expected).casefold()
+    if op == "contains":
+        return wanted in text
+    if op == "not_contains":
+        return wanted not in text
+    if op == "starts_with":
+        return text.startswith(wanted)
+    if op == "matches":
+        return re.search(str(expected), str(actual), re.I) is not None
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def evaluate(tree: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | None = None) -> Verdict:
+    """Whether the tree holds for these facts, and if it will once time passes, when."""
+    kind, items = next(iter(tree.items())) if tree else ("all", [])
+    if not items:
+        return Verdict(True)  # no conditions: everyone
+    verdicts = []
+    for item in items:
+        if "field" in item:
+            verdicts.append(_leaf(item, facts, explain))
+        else:
+            verdicts.append(evaluate(item, facts, explain))
+    if kind == "all":
+        if all(v.holds for v in verdicts):
+            return Verdict(True)
+        if all(v.holds or v.at is not None for v in verdicts):
+            return Verdict(False, max(v.at for v in verdicts if v.at is not None))
+        return Verdict(False)
+    if any(v.holds for v in verdicts):
+        return Verdict(True)
+    later = [v.at for v in verdicts if v.at is not None]
+    return Verdict(False, min(later) if later else None)
+
+
+def _leaf(leaf: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | None) -> Verdict:
+    name, op, expected = leaf["field"], leaf["op"], leaf.get("value")
+    actual = facts.value(name)
+    holds = test(op, actual, expected)
+    if explain is not None:
+        shown = round(actual, 1) if isinstance(actual, float) else actual
+        explain.append(LeafResult(name, op, expected, shown, holds))
+    if holds:
+        return Verdict(True)
+    # Time on page and on site only grow: "greater than N" becomes true at a known moment.
+    if name in TIME_FIELDS and op == "gt":
+        since = facts.page_since if name == "time_on_page" else facts.visit_since
+        if since is not None and isinstance(expected, int | float):
+            return Verdict(False, since + timedelta(seconds=float(expected), milliseconds=1))
+    return Verdict(False)
+
+
+# -- business hours --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A site's business hours: a weekly plan in a time zone, minus holidays."""
+
+    timezone: str = "UTC"
+    weekly: Mapping[str, list[list[str]]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+
+    @classmethod
+    def parse(cls, raw: Any) -> Hours:
+        """From ``{"timezone", "weekly": {"mon": [["09:00", "17:30"]], …}, "holidays": ["2026-12-25"]}``."""
+        if not raw:
+            return cls()
+        if not isinstance(raw, dict):
+            raise InvalidInput(
+                "business hours must be an object", code="invalid_setting", field="business_hours"
+            )
+        zone = raw.get("timezone", "UTC")
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise _setting(f"unknown time zone {zone!r}", "business_hours.timezone") from None
+        weekly = raw.get("weekly", {})
+        if not isinstance(weekly, dict) or set(weekly) - set(DAYS):
+            raise InvalidInput(
+                f"weekly takes the days {', '.join(DAYS)}",
+                code="invalid_setting",
+                field="business_hours.weekly",
+            )
+        for day, spans in weekly.items():
+            for span in spans:
+                if not (
+                    isinstance(span, list)
+                    and len(span) == 2
+                    and all(isinstance(t, str) and re.match(r"^([01]\d|2[0-4]):[0-5]\d$", t) for t in span)
+                    and span[0] < span[1]
+                ):
+                    raise InvalidInput(
+                        f'{day}: each span is ["HH:MM", "HH:MM"], start before end',
+                        code="invalid_setting",
+                        field=f"business_hours.weekly.{day}",
+                    )
+        try:
+            holidays = frozenset(date.fromisoformat(d) for d in raw.get("holidays", []))
+        except (TypeError, ValueError):
+            raise _setting("holidays are dates like 2026-12-25", "business_hours.holidays") from None
+        return cls(zone, weekly, holidays)
+
+    def open_at(self, moment: datetime) -> bool:
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        if local.date() in self.holidays:
+            return False
+        clock = local.strftime("%H:%M")
+        return any(start <= clock < end for start, end in self.weekly.get(DAYS[local.weekday()], []))
+
+
+def schedule_allows(schedule: str, hours: Hours, moment: datetime) -> bool:
+    if schedule == "any":
+        return True
+    is_open = hours.open_at(moment)
+    return is_open if schedule == "business_hours" else not is_open
+
+
+# -- how a rule reads -------------------------------------------------------------------
+
+
+def describe(tree: Mapping[str, Any]) -> str:
+    """The tree in words, for the admin list: page.url contains 'pricing' and (…)."""
+    if not tree:
+        return "everyone"
+    kind, items = next(iter(tree.items()))
+    if not items:
+        return "everyone"
+    parts = []
+    for item in items:
+        if "field" in item:
+            value = "" if item["op"] == "is_set" else f" {item.get('value')!r}"
+            parts.append(f"{item['field']} {OPERATOR_LABELS[item['op']]}{value}")
+        else:
+            parts.append(f"({describe(item)})")
+    return f" {'and' if kind == 'all' else 'or'} ".join(parts)

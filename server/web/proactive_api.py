@@ -1,0 +1,223 @@
+"""JSON API for proactive messages, channels, bot answers and the why-view (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.errors import InvalidInput, NotFound
+from server.proactive import rules, store, why
+from server.services import Services, services_of
+from server.sites.models import Site
+from server.sites.store import sites
+from server.web.admin_api import admin
+from server.web.auth import read_json
+
+
+async def _site(request: Request) -> Site:
+    site = await services_of(request).sites.by_key(request.path_params["key"])
+    if site is None:
+        raise NotFound(f"no site {request.path_params['key']!r}", code="site_unknown")
+    return site
+
+
+async def _site_of_message(services: Services, message_id: str) -> Site:
+    msg = await services.db.read(lambda c: store.message(c, message_id))
+    from server.sites.store import site_by_id
+
+    return await services.db.read(lambda c: site_by_id(c, msg.site_id))
+
+
+async def messages_api(request: Request) -> Response:
+    """GET: the site's messages with counters (the first time, three drafts); POST: a new draft."""
+    await admin(request)
+    services = services_of(request)
+    site = await _site(request)
+    if request.method == "POST":
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("send a JSON object", code="invalid_input")
+        msg = await services.db.write(lambda c: store.create_message(c, site.id, body))
+        return JSONResponse(store.public(msg), status_code=201)
+    listed = await services.db.write(lambda c: _listing(c, site))
+    return JSONResponse({"messages": listed})
+
+
+def _listing(conn: Any, site: Site) -> list[dict[str, Any]]:
+    store.seed_drafts(conn, site)
+    counts = store.counters(conn, site.id)
+    return [store.public(m, counts.get(m.id)) for m in store.site_messages(conn, site.id)]
+
+
+async def message_api(request: Request) -> Response:
+    """GET one message (with counters per day); PATCH to edit it."""
+    await admin(request)
+    services = services_of(request)
+    message_id = request.path_params["id"]
+    site = await _site_of_message(services, message_id)
+    if request.method == "PATCH":
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("send a JSON object", code="invalid_input")
+        await services.db.write(lambda c: store.edit_message(c, message_id, site.id, body))
+        await services.proactive.changed(site.id)
+    return JSONResponse(await services.db.read(lambda c: _detail(c, message_id, site.id)))
+
+
+def _detail(conn: Any, message_id: str, site_id: str) -> dict[str, Any]:
+    msg = store.message(conn, message_id, site_id)
+    data = store.public(msg, store.counters(conn, site_id).get(msg.id))
+    data["daily"] = store.daily(conn, msg.id)
+    return data
+
+
+async def action_api(request: Request) -> Response:
+    await admin(request)
+    services = services_of(request)
+    message_id, action = request.path_params["id"], request.path_params["action"]
+    if action not in ("clone", "publish", "pause", "resume", "delete"):
+        raise NotFound(f"no action {action!r}", code="not_found")
+    site = await _site_of_message(services, message_id)
+    result = await services.db.write(lambda c: store.act(c, message_id, site.id, action))
+    await services.proactive.changed(site.id)
+    if result is None:
+        return JSONResponse({"deleted": message_id})
+    return JSONResponse(store.public(result), status_code=201 if action == "clone" else 200)
+
+
+async def settings_api(request: Request) -> Response:
+    """The site's proactive settings: the per-visit cap and business hours."""
+    await admin(request)
+    services = services_of(request)
+    site = await _site(request)
+    current = dict(site.settings.get("proactive") or {})
+    if request.method == "PATCH":
+        body = await read_json(request)
+        if not isinstance(body, dict) or set(body) - {"cap_per_visit", "business_hours"}:
+            raise InvalidInput("send cap_per_visit and/or business_hours", code="invalid_setting")
+        if "cap_per_visit" in body:
+            cap = body["cap_per_visit"]
+            if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 20:
+                raise InvalidInput("cap_per_visit: 1 to 20", code="invalid_setting", field="cap_per_visit")
+            current["cap_per_visit"] = cap
+        if "business_hours" in body:
+            rules.Hours.parse(body["business_hours"])
+            current["business_hours"] = body["business_hours"]
+        await services.db.write(lambda c: _save_settings(c, site.id, current))
+        services.sites.forget(site.key)
+        await services.proactive.changed(site.id)
+    return JSONResponse(
+        {"cap_per_visit": current.get("cap_per_visit", 1), "business_hours": current.get("business_hours")}
+    )
+
+
+def _save_settings(conn: Any, site_id: str, proactive: dict[str, Any]) -> None:
+    from sqlalchemy import select, update
+
+    settings = dict(conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar_one())
+    settings["proactive"] = proactive
+    conn.execute(update(sites).where(sites.c.id == site_id).values(settings=settings))
+
+
+async def channels_api(request: Request) -> Response:
+    await admin(request)
+    services = services_of(request)
+    site = await _site(request)
+    found = await services.db.read(lambda c: store.site_channels(c, site.id))
+    return JSONResponse({"channels": [c.model_dump(mode="json") for c in found]})
+
+
+async def channel_api(request: Request) -> Response:
+    """PATCH a channel (enabled, sender_name, …) or DELETE it; its messages turn to has-errors."""
+    await admin(request)
+    services = services_of(request)
+    channel_id = request.path_params["id"]
+    site_id = await services.db.read(lambda c: _channel_site(c, channel_id))
+    if request.method == "DELETE":
+        broken = await services.db.write(lambda c: store.delete_channel(c, channel_id, site_id))
+    else:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("send a JSON object", code="invalid_input")
+        broken = await services.db.write(lambda c: store.update_channel(c, channel_id, site_id, body))
+    await services.proactive.changed(site_id)
+    return JSONResponse({"messages_with_errors": broken})
+
+
+def _channel_site(conn: Any, channel_id: str) -> str:
+    from sqlalchemy import select
+
+    site_id = conn.execute(select(store.channels.c.site_id).where(store.channels.c.id == channel_id)).scalar()
+    if site_id is None:
+        raise NotFound(f"no channel {channel_id!r}", code="channel_not_found")
+    return str(site_id)
+
+
+async def answers_api(request: Request) -> Response:
+    """POST a bot answer ({name, published}); GET the site's answers."""
+    await admin(request)
+    services = services_of(request)
+    site = await _site(request)
+    if request.method == "POST":
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            raise InvalidInput('send {"name": "…", "published": true}', code="invalid_input")
+        made = await services.db.write(
+            lambda c: store.create_answer(c, site.id, body["name"], bool(body.get("published")))
+        )
+        return JSONResponse(made.model_dump(mode="json"), status_code=201)
+    from sqlalchemy import select
+
+    rows = await services.db.read(
+        lambda c: [
+            dict(r)
+            for r in c.execute(select(store.answers).where(store.answers.c.site_id == site.id)).mappings()
+        ]
+    )
+    return JSONResponse({"answers": [{**r, "created_at": str(r["created_at"])} for r in rows]})
+
+
+async def answer_api(request: Request) -> Response:
+    """PATCH {published} or DELETE a bot answer; messages that start it turn to has-errors."""
+    await admin(request)
+    services = services_of(request)
+    answer_id = request.path_params["id"]
+    from sqlalchemy import select
+
+    site_id = await services.db.read(
+        lambda c: c.execute(select(store.answers.c.site_id).where(store.answers.c.id == answer_id)).scalar()
+    )
+    if site_id is None:
+        raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
+    if request.method == "DELETE":
+        broken = await services.db.write(lambda c: store.delete_answer(c, answer_id, site_id))
+    else:
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("published"), bool):
+            raise InvalidInput('send {"published": true|false}', code="invalid_input")
+        broken = await services.db.write(
+            lambda c: store.set_answer_published(c, answer_id, site_id, body["published"])
+        )
+    await services.proactive.changed(site_id)
+    return JSONResponse({"messages_with_errors": broken})
+
+
+async def why_api(request: Request) -> Response:
+    """GET ?visitor=ID, or POST test values: every live message checked against them."""
+    await admin(request)
+    services = services_of(request)
+    site = await _site(request)
+    if request.method == "POST":
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("send the test values as a JSON object", code="invalid_input")
+        checks = await services.db.read(lambda c: why.explain(c, site, test=body))
+    else:
+        visitor = request.query_params.get("visitor")
+        if not visitor:
+            recent = await services.db.read(lambda c: why.recent_visitors(c, site.id))
+            return JSONResponse({"recent_visitors": recent})
+        checks = await services.db.read(lambda c: why.explain(c, site, visitor_id=visitor))
+    return JSONResponse({"checks": why.as_json(checks)})

@@ -1,0 +1,253 @@
+"""Proactive messages reaching visitors over the socket: triggers, frequency, cap, replies, counters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from parley_client import Socket
+from server.sites.models import Site
+from tests.harness import Stack
+from tests.helpers import agent as signed_in_agent
+from tests.helpers import event_in, hello, raw_visitor
+from tests.proactive.helpers import Admin
+
+pytestmark = pytest.mark.anyio
+PRICING = {"url": "https://shop.example/pricing?utm_source=ads", "title": "Pricing"}
+HOME = {"url": "https://shop.example/", "title": "Home"}
+
+
+async def arrive(
+    stack: Stack, site: Site, page: dict[str, str], token: str | None = None
+) -> tuple[Socket, dict]:
+    sock = await raw_visitor(stack, site)
+    fields = {"page": page, **({"token": token} if token else {})}
+    welcome = await hello(sock, site, **fields)
+    assert welcome["type"] == "welcome", welcome
+    return sock, welcome
+
+
+async def nothing_shown(sock: Socket, wait: float = 0.6) -> None:
+    await sock.send({"type": "ping", "ts": 1})
+    frame = await sock.expect(lambda f: f["type"] in ("pong", "proactive.show"))
+    assert frame["type"] == "pong", frame
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            frame = await sock.recv(timeout=max(0.05, deadline - time.monotonic()))
+        except TimeoutError:
+            return
+        assert frame["type"] != "proactive.show", frame
+
+
+async def test_a_page_load_rule_shows_once_per_visit_across_tabs(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        msg = await admin.live(
+            site,
+            text="Questions about pricing?",
+            collect=["email"],
+            conditions={"all": [{"field": "page.path", "op": "starts_with", "value": "/pricing"}]},
+        )
+        home, welcome = await arrive(stack, site, HOME)
+        await nothing_shown(home)
+        tab, _ = await arrive(stack, site, PRICING, token=welcome["token"])
+        shown = await tab.expect("proactive.show")
+        assert shown["message_id"] == msg["id"] and shown["text"] == "Questions about pricing?"
+        assert shown["collect"] == ["email"] and shown["sender"]["name"] == "Test site"
+        # The same visit in another tab, or a reload: frequency says no.
+        other, _ = await arrive(stack, site, PRICING, token=welcome["token"])
+        await nothing_shown(other)
+        await home.send({"type": "page.view", "page": PRICING})
+        await nothing_shown(home)
+        counted = (await admin.message(msg["id"]))["counters"]
+        assert counted == {"sent": 1, "opened": 0, "replied": 0, "conversations": 0}
+        for sock in (home, tab, other):
+            await sock.close()
+    finally:
+        await admin.close()
+
+
+async def test_time_on_page_fires_on_time_and_a_new_page_cancels_it(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(site, trigger={"type": "time_on_page", "seconds": 1}, frequency="every_time")
+        await admin.http.patch(f"/api/v1/sites/{site.key}/proactive-settings", json={"cap_per_visit": 5})
+        sock, _ = await arrive(stack, site, HOME)
+        started = time.monotonic()
+        shown = await sock.expect("proactive.show", timeout=5)
+        assert 0.9 <= time.monotonic() - started < 2.5
+        assert shown["text"] == "Hello there"
+        # Leaving the page before the second is up cancels it; the next page starts again.
+        await sock.send({"type": "page.view", "page": PRICING})
+        await _wait(0.5)
+        await sock.send({"type": "page.view", "page": HOME})
+        await nothing_shown(sock, wait=0.8)
+        await sock.expect("proactive.show", timeout=3)
+        await sock.close()
+    finally:
+        await admin.close()
+
+
+async def _wait(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+async def test_a_time_condition_sets_a_timer_for_the_moment_it_holds(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(site, conditions={"all": [{"field": "time_on_page", "op": "gt", "value": 1}]})
+        sock, _ = await arrive(stack, site, HOME)
+        started = time.monotonic()
+        await sock.expect("proactive.show", timeout=5)
+        assert 0.9 <= time.monotonic() - started < 2.5
+        await sock.close()
+    finally:
+        await admin.close()
+
+
+async def test_the_cap_and_priority_decide_between_rules(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(site, name="low", text="second in line", priority=50)
+        await admin.live(site, name="high", text="first in line", priority=1)
+        sock, welcome = await arrive(stack, site, HOME)
+        shown = await sock.expect("proactive.show")
+        assert shown["text"] == "first in line"
+        await nothing_shown(sock)  # the cap: one per visit
+        changed = await admin.http.patch(
+            f"/api/v1/sites/{site.key}/proactive-settings", json={"cap_per_visit": 2}
+        )
+        assert changed.status_code == 200
+        again, _ = await arrive(stack, site, HOME, token=welcome["token"])
+        assert (await again.expect("proactive.show"))["text"] == "second in line"
+        for s in (sock, again):
+            await s.close()
+    finally:
+        await admin.close()
+
+
+async def test_custom_events_trigger_and_count(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(
+            site,
+            trigger={"type": "event", "name": "added_to_cart"},
+            conditions={"all": [{"field": "event.added_to_cart", "op": "gt", "value": 1}]},
+            frequency="every_time",
+        )
+        sock, _ = await arrive(stack, site, HOME)
+        await sock.send({"type": "event.track", "name": "added_to_cart"})
+        await nothing_shown(sock)  # one so far; the rule wants more than one
+        await sock.send({"type": "event.track", "name": "added_to_cart"})
+        assert (await sock.expect("proactive.show"))["text"] == "Hello there"
+        await sock.close()
+    finally:
+        await admin.close()
+
+
+async def test_replying_opens_a_tagged_conversation_and_counts_exactly_once(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    desk = await signed_in_agent(stack)
+    try:
+        msg = await admin.live(
+            site,
+            text="Need help?",
+            collect=["name", "email"],
+            followup="Thanks! An agent is on the way.",
+            tags=["vip"],
+        )
+        sock, welcome = await arrive(stack, site, HOME)
+        shown = await sock.expect("proactive.show")
+        delivery = shown["delivery_id"]
+        for _ in range(2):  # opened twice (two clicks, a reconnect): counted once
+            await sock.send({"type": "proactive.opened", "delivery_id": delivery})
+        await sock.send({"type": "proactive.reply", "delivery_id": delivery, "name": "Rita", "email": "nope"})
+        assert (await sock.expect("error"))["code"] == "invalid_email"
+        await sock.send(
+            {"type": "proactive.reply", "delivery_id": delivery, "name": "", "email": "r@example.com"}
+        )
+        assert (await sock.expect("error"))["code"] == "name_required"
+        await sock.send(
+            {"type": "proactive.reply", "delivery_id": delivery, "name": "Rita", "email": "r@example.com"}
+        )
+        replied = await sock.expect("proactive.replied")
+        cid = replied["conversation_id"]
+        texts = []
+        while len(texts) < 2:
+            frame = await sock.expect("message.created")
+            texts.append((frame["message"]["author"], frame["message"]["text"]))
+        assert [t for _, t in texts] == ["Need help?", "Thanks! An agent is on the way."]
+        assert texts[0][0]["type"] == "system" and texts[0][0]["name"] == "Test site"
+        created = await event_in(desk, cid, "conversation.created")
+        assert created["tags"] == ["vip"]
+        # A second reply (a retry after a reconnect) adds nothing.
+        again, _ = await arrive(stack, site, HOME, token=welcome["token"])
+        await again.send(
+            {"type": "proactive.reply", "delivery_id": delivery, "name": "Rita", "email": "r@example.com"}
+        )
+        assert (await again.expect("proactive.replied"))["conversation_id"] == cid
+        history = await desk.history_page(cid, limit=50)
+        assert sum(e["type"] == "message.created" for e in history["events"]) == 2
+        counted = (await admin.message(msg["id"]))["counters"]
+        assert counted == {"sent": 1, "opened": 1, "replied": 1, "conversations": 1}
+        daily = (await admin.message(msg["id"]))["daily"]
+        assert len(daily) == 1 and daily[0]["sent"] == 1 and daily[0]["replied"] == 1
+        for s in (sock, again):
+            await s.close()
+    finally:
+        await desk.close()
+        await admin.close()
+
+
+async def test_writing_answers_a_message_that_asks_for_nothing(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        msg = await admin.live(site, text="Hi! Can we help?", followup="Someone will answer soon.")
+        sock, _ = await arrive(stack, site, HOME)
+        delivery = (await sock.expect("proactive.show"))["delivery_id"]
+        await sock.send(
+            {"type": "message.send", "client_id": "c1", "text": "Yes, about sizes", "delivery_id": delivery}
+        )
+        ack = await sock.expect("ack")
+        texts = []
+        while len(texts) < 3:
+            frame = await sock.expect("message.created")
+            texts.append(frame["message"]["text"])
+        assert texts == ["Hi! Can we help?", "Yes, about sizes", "Someone will answer soon."]
+        assert ack["seq"] == 3
+        counted = (await admin.message(msg["id"]))["counters"]
+        assert counted["replied"] == 1 and counted["conversations"] == 1
+        await sock.close()
+    finally:
+        await admin.close()
+
+
+async def test_dismissed_messages_return_as_their_frequency_allows(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(site, frequency="every_time")
+        changed = await admin.http.patch(
+            f"/api/v1/sites/{site.key}/proactive-settings", json={"cap_per_visit": 5}
+        )
+        assert changed.status_code == 200
+        sock, _ = await arrive(stack, site, HOME)
+        first = await sock.expect("proactive.show")
+        await sock.send({"type": "proactive.dismissed", "delivery_id": first["delivery_id"]})
+        await sock.send({"type": "page.view", "page": PRICING})
+        second = await sock.expect("proactive.show")
+        assert second["delivery_id"] != first["delivery_id"]
+        await sock.close()
+    finally:
+        await admin.close()
