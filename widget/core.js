@@ -93,6 +93,14 @@
       }
       return;
     }
+    if (t === "proactive.show") return proactive(f);
+    if (t === "proactive.replied") {
+      if (st.p && st.p.delivery_id === f.delivery_id) { st.p = null; save(); }
+      X.pro = null;
+      unpro();
+      if (!m.id) m.id = f.conversation_id;
+      return changed();
+    }
     if (t === "visitor.identified") {
       if (f.merged) { // this browser is now a known contact: start again as them
         st.t = f.token;
@@ -168,6 +176,7 @@
       save();
       return changed();
     }
+    if (f.delivery_id && X.pro && X.pro.delivery_id === f.delivery_id) { X.pro.err = f.message; X.pro.code = code; return changed(); }
     if (code === "conversation_not_found" && f.conversation_id === m.id) { m = X.m = fresh(null); save(); return changed(); }
     console.warn("Parley:", code, f.message);
   }
@@ -185,6 +194,7 @@
     var t = f.type;
     if (t === "message.created") {
       var g = f.message, a = g.author, key = a.type === "visitor" && g.client_id ? g.client_id : g.id;
+      if (/^proactive\./.test(g.client_id || "")) unpro();
       var it = m.items[key] || (m.items[key] = { k: key, n: m.n++ });
       it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at;
       if (a.type === "visitor") {
@@ -259,12 +269,13 @@
 
   // ---- what the panel and the page may do ------------------------------------------
   function transmit(o) {
-    send({ type: "message.send", client_id: o.i, conversation_id: o.c || m.id || undefined, text: o.x });
+    send({ type: "message.send", client_id: o.i, conversation_id: o.c || m.id || undefined, text: o.x, delivery_id: o.d });
   }
   function say(text) {
     var id = (w.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
     m.items[id] = { k: id, n: m.n++, who: { type: "visitor" }, text: text, at: new Date().toISOString(), state: "sending" };
     var o = { i: id, x: text, c: m.id, t: m.items[id].at };
+    if (X.pro && X.pro.open && !X.pro.collect.length) { o.d = X.pro.delivery_id; o.c = null; X.pro = st.p = null; }
     st.o.push(o);
     save();
     transmit(o);
@@ -300,6 +311,7 @@
   function close() {
     if (!opened) return;
     opened = false;
+    if (X.pro && X.pro.open) proDismiss(); // closed without answering: gone until frequency allows
     X.label(false);
     if (X.panel) X.panel.show(false);
     emit("close");
@@ -317,7 +329,41 @@
     changed();
     setTimeout(function () { X.stop = 0; tries = 0; if (ok) connect(); }, 0);
   }
-  X.api = { say: say, retry: retry, typing: typing, open: open, close: close, read: markRead,
+  // ---- proactive messages ------------------------------------------------------------
+  function proactive(f) {
+    st.p = f;
+    save();
+    X.pro = { delivery_id: f.delivery_id, text: f.text, who: { type: "system", name: f.sender.name, avatar_url: f.sender.avatar_url },
+      collect: f.collect, at: f.shown_at, open: false };
+    emit("proactive", { text: f.text });
+    withPanel(function () { X.panel.bubble(X.pro); });
+  }
+  function unpro() { for (var k in m.items) if (k.slice(0, 2) === "p:") delete m.items[k]; }
+  function proOpen() {
+    var p = X.pro;
+    if (!p) return;
+    p.open = true;
+    send({ type: "proactive.opened", delivery_id: p.delivery_id });
+    m.items["p:" + p.delivery_id] = { k: "p:" + p.delivery_id, n: -1, who: p.who, text: p.text, at: p.at, pro: 1 };
+    open();
+    changed();
+  }
+  function proDismiss() {
+    var p = X.pro;
+    if (!p) return;
+    send({ type: "proactive.dismissed", delivery_id: p.delivery_id });
+    X.pro = st.p = null;
+    unpro();
+    save();
+    changed();
+  }
+  function proReply(name, email) {
+    var p = X.pro;
+    if (!p) return;
+    p.err = null;
+    send({ type: "proactive.reply", delivery_id: p.delivery_id, name: name, email: email });
+  }
+  X.api = { pro: proOpen, dismiss: proDismiss, answer: proReply, say: say, retry: retry, typing: typing, open: open, close: close, read: markRead,
     mute: function (on) { st.m = on; save(); }, muted: function () { return !!st.m; },
     earlier: function () { if (m.oldest > 1) fetchHistory("&before=" + m.oldest); } };
 
@@ -360,5 +406,6 @@
   w.addEventListener("hashchange", moved);
 
   if (ok) connect();
+  if (st.p) proactive(st.p);
   X.q.splice(0).forEach(function (args) { api(args[0], args[1], args[2]); });
 })(window, document);

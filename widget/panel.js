@@ -9,21 +9,24 @@
       net: "Reconnecting… your messages will be sent once you are back.", off: "You are offline. Messages will be sent when you are back.",
       sending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent", retry: "Retry", typing: " is typing…",
       closed: "This conversation was closed. Write to reopen it.", more: "Earlier messages", left: " characters left",
-      over: " characters too many", you: "You", agent: "Agent", peek: "New message from " },
+      over: " characters too many", you: "You", agent: "Agent", peek: "New message from ",
+      dismiss: "Dismiss", name: "Your name", email: "Your email", give: "Send", first: "Answer above to start" },
     pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos.",
       ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
       log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
       off: "Você está offline. As mensagens serão enviadas quando voltar.", sending: "Enviando…", sent: "Enviada",
       read: "Lida", failed: "Não enviada", retry: "Tentar de novo", typing: " está digitando…",
       closed: "Esta conversa foi encerrada. Escreva para reabri-la.", more: "Mensagens anteriores",
-      left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de " },
+      left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de ",
+      dismiss: "Dispensar", name: "Seu nome", email: "Seu e-mail", give: "Enviar", first: "Responda acima para começar" },
     es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos.",
       ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
       log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
       off: "Estás sin conexión. Los mensajes se enviarán cuando vuelvas.", sending: "Enviando…", sent: "Enviado",
       read: "Leído", failed: "No enviado", retry: "Reintentar", typing: " está escribiendo…",
       closed: "Esta conversación se cerró. Escribe para reabrirla.", more: "Mensajes anteriores",
-      left: " caracteres restantes", over: " caracteres de más", you: "Tú", agent: "Agente", peek: "Nuevo mensaje de " }
+      left: " caracteres restantes", over: " caracteres de más", you: "Tú", agent: "Agente", peek: "Nuevo mensaje de ",
+      dismiss: "Descartar", name: "Tu nombre", email: "Tu correo", give: "Enviar", first: "Responde arriba para empezar" }
   }[X.lang];
   var font = "14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji'";
   X.css(
@@ -58,6 +61,13 @@
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
     "color:#111827;font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".pv b{display:block;font-size:12px}" +
+    ".px{all:unset;position:fixed;bottom:150px;right:12px;width:24px;height:24px;border-radius:50%;background:#374151;color:#fff;" +
+    "font:14px/24px system-ui,sans-serif;text-align:center;cursor:pointer}.left .px{right:auto;left:292px}" +
+    ".ask{display:flex;flex-direction:column;gap:6px;align-self:stretch;padding:10px;border:1px solid #e5e7eb;border-radius:12px;background:#fff}" +
+    ".ask label{display:flex;flex-direction:column;font-size:12px;color:#374151;gap:2px}" +
+    ".ask input{font:" + font + ";padding:7px 9px;border:1px solid #d1d5db;border-radius:8px;color:#111827;background:#fff}" +
+    ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:#fff;font-weight:600}" +
+    ".ask [role=alert]{color:#b91c1c;font-size:12px;margin:0}" +
     "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}}"
   );
 
@@ -137,7 +147,29 @@
   var pv = el("button", "pv");
   pv.type = "button";
   pv.hidden = true;
-  X.box.append(p, pv);
+  var px = el("button", "px", "✕");
+  px.type = "button";
+  px.hidden = true;
+  px.setAttribute("aria-label", T.dismiss);
+  X.box.append(p, pv, px);
+  // The details a proactive message asks for, in the conversation.
+  var ask = el("form", "ask");
+  ask.noValidate = true;
+  var askName = field("text", T.name, "name"), askEmail = field("email", T.email, "email");
+  var askErr = el("p");
+  askErr.setAttribute("role", "alert");
+  var askGo = el("button", null, T.give);
+  askGo.type = "submit";
+  ask.append(askName[0], askEmail[0], askErr, askGo);
+  ask.onsubmit = function (e) { e.preventDefault(); A.answer(askName[1].value.trim(), askEmail[1].value.trim()); };
+  function field(type, label, auto) {
+    var l = el("label", null, label), i = el("input");
+    i.type = type;
+    i.autocomplete = auto;
+    l.append(i);
+    return [l, i];
+  }
+  px.onclick = function () { pv.hidden = px.hidden = true; A.dismiss(); X.l.focus(); };
 
   function drawMute() {
     var on = A.muted();
@@ -151,7 +183,10 @@
   mute.onclick = function () { A.mute(!A.muted()); drawMute(); };
   x.onclick = function () { A.close(); X.l.focus(); };
   more.onclick = function () { A.earlier(); };
-  pv.onclick = function () { pv.hidden = true; A.open(); };
+  pv.onclick = function () {
+    pv.hidden = px.hidden = true;
+    if (X.pro && !X.pro.open) A.pro(); else A.open();
+  };
   p.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { e.preventDefault(); A.close(); X.l.focus(); }
   });
@@ -235,6 +270,16 @@
       if (prev.nextSibling !== row) g.insertBefore(row, prev.nextSibling);
       prev = row;
     });
+    var pro = X.pro, asking = !!(pro && pro.open && pro.collect.length);
+    if (asking) {
+      askName[0].hidden = pro.collect.indexOf("name") < 0;
+      askEmail[0].hidden = pro.collect.indexOf("email") < 0;
+      askErr.textContent = pro.err || "";
+      askEmail[1].setAttribute("aria-invalid", String(pro.code === "invalid_email"));
+      if (prev.nextSibling !== ask) g.insertBefore(ask, prev.nextSibling);
+    } else if (ask.parentNode) ask.remove();
+    ta.disabled = asking;
+    ta.placeholder = asking ? T.first : T.ph;
     more.hidden = !m.more;
     ty.textContent = m.typing ? (m.typing.name || T.agent) + T.typing : "";
     var online = X.on;
@@ -245,7 +290,12 @@
   function show(open) {
     p.hidden = !open;
     X.box.classList.toggle("open", open);
-    if (open) { pv.hidden = true; stick = true; render(); ta.focus(); }
+    if (open) {
+      pv.hidden = px.hidden = true;
+      stick = true;
+      render();
+      (X.pro && X.pro.open && X.pro.collect.length ? (X.pro.collect[0] === "name" ? askName : askEmail)[1] : ta).focus();
+    }
   }
   function peek(it) {
     if (!p.hidden) return;
@@ -255,6 +305,14 @@
     pv.setAttribute("aria-label", T.peek + (it.who.name || T.agent) + ": " + it.text.slice(0, 140));
     pv.hidden = false;
   }
-  X.panel = { render: render, show: show, peek: peek };
+  function bubble(pro) { // a proactive message above the launcher, from the channel's sender
+    if (!p.hidden) return;
+    pv.textContent = "";
+    if (pro.who.name) pv.append(el("b", null, pro.who.name));
+    pv.append(d.createTextNode(pro.text));
+    pv.setAttribute("aria-label", (pro.who.name ? pro.who.name + ": " : "") + pro.text);
+    pv.hidden = px.hidden = false;
+  }
+  X.panel = { render: render, show: show, peek: peek, bubble: bubble };
   X.ready();
 })(window, document);

@@ -52,7 +52,10 @@ async def reply(
     if "name" in msg.collect and not (name or "").strip():
         raise InvalidInput("please tell us your name", code="name_required", delivery_id=delivery_id)
     if "email" in msg.collect:
-        reports.check_email(email or "")
+        try:
+            reports.check_email(email or "")
+        except InvalidInput as exc:  # name the delivery, so the widget asks again in place
+            raise InvalidInput(exc.message, code=exc.code, delivery_id=delivery_id) from None
     await services.db.write(
         lambda c: reports.identify(
             c,
