@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from server.config import Settings, load_settings
 from server.errors import ParleyError
 from server.services import Services
-from server.web import admin_api, auth, history, pages, proactive_api, widget
+from server.web import admin_api, auth, history, pages, proactive_api, proactive_pages, widget
 from server.web.agent_socket import agent_socket
 from server.web.visitor_socket import visitor_socket
 
@@ -80,6 +80,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/auth/login", auth.login_api, methods=["POST"]),
         Route("/api/v1/auth/logout", auth.logout_api, methods=["POST"]),
         Route("/agent", pages.agent_page),
+        Route("/admin/proactive", proactive_pages.list_page),
+        Route("/admin/proactive/new", proactive_pages.create_page, methods=["POST"]),
+        Route("/admin/proactive/why", proactive_pages.why_page, methods=["GET", "POST"]),
+        Route("/admin/proactive/{id}", proactive_pages.edit_page, methods=["GET", "POST"]),
+        Route("/admin/proactive/{id}/{action}", proactive_pages.action_page, methods=["POST"]),
         Route("/widget.js", widget.loader),
         Route("/widget/v/{version}/{name}", widget.chunk),
         Route("/api/v1/widget/config", widget.config),

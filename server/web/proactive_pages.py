@@ -1,0 +1,317 @@
+"""The proactive messages admin pages: plain HTML forms that work without JavaScript.
+
+Every form carries a CSRF token (an HMAC of the session cookie) and posts
+same-origin; the list sorts by any column through links; the options menu is
+a <details> element offering exactly the actions the status allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from server.accounts.models import User
+from server.errors import Forbidden, NotFound, ParleyError, Unauthorized
+from server.proactive import rules, store, why
+from server.services import Services, services_of
+from server.sites.models import Site
+from server.sites.store import sites
+from server.web.auth import COOKIE, current_user
+from server.web.pages import templates
+
+COLUMNS = ("name", "status", "channel", "sent", "opened", "replied", "updated_at")
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def csrf_token(request: Request) -> str:
+    secret = services_of(request).settings.secret_key.encode()
+    return hmac.new(secret, ("csrf:" + request.cookies.get(COOKIE, "")).encode(), hashlib.sha256).hexdigest()
+
+
+async def _admin_or_redirect(request: Request) -> User | Response:
+    try:
+        user = await current_user(request)
+    except Unauthorized:
+        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+    if user.role != "admin":
+        return _page("proactive_denied.html", {"user": user}, status=403)
+    return user
+
+
+async def _checked_form(request: Request) -> dict[str, Any]:
+    """The posted form, after the CSRF and same-origin checks."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden("cross-site form refused", code="csrf_failed")
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(request)):
+        raise Forbidden("the form is stale or forged; reload the page and try again", code="csrf_failed")
+    return {k: form.getlist(k) if k in ("collect",) else form.get(k) for k in form}
+
+
+def _page(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(name).render(**context), status_code=status, headers=HEADERS)
+
+
+async def _site(request: Request, services: Services) -> Site:
+    key = request.query_params.get("site")
+
+    def pick(conn: Any) -> Site | None:
+        query = select(sites).order_by(sites.c.created_at)
+        if key:
+            query = query.where(sites.c.key == key)
+        row = conn.execute(query.limit(1)).mappings().first()
+        return Site.model_validate(dict(row)) if row else None
+
+    site = await services.db.read(pick)
+    if site is None:
+        raise NotFound(f"no site {key!r}", code="site_unknown")
+    return site
+
+
+async def list_page(request: Request) -> Response:
+    user = await _admin_or_redirect(request)
+    if isinstance(user, Response):
+        return user
+    services = services_of(request)
+    site = await _site(request, services)
+    sort = request.query_params.get("sort", "updated_at")
+    sort = sort if sort in COLUMNS else "updated_at"
+    descending = request.query_params.get("dir", "desc" if sort == "updated_at" else "asc") == "desc"
+
+    def load(conn: Any) -> tuple[list[Any], dict[str, Any], list[Any]]:
+        store.seed_drafts(conn, site)
+        return (
+            store.site_messages(conn, site.id),
+            store.counters(conn, site.id),
+            store.site_channels(conn, site.id),
+        )
+
+    messages, counts, channels = await services.db.write(load)
+    names = {c.id: f"{c.name}" for c in channels}
+    rows = []
+    for msg in messages:
+        c = counts.get(msg.id, {"sent": 0, "opened": 0, "replied": 0, "conversations": 0})
+        rows.append(
+            {
+                "id": msg.id,
+                "name": msg.name,
+                "status": msg.status,
+                "status_label": store.STATUS_LABELS[msg.status],
+                "error_reason": msg.error_reason,
+                "channel": names.get(msg.channel_id or "", "—"),
+                **c,
+                "updated_at": msg.updated_at,
+                "actions": [a for a in store.ACTIONS[msg.status] if a != "edit"],
+                "summary": rules.describe(msg.conditions),
+            }
+        )
+
+    def key(row: dict[str, Any]) -> Any:
+        value = row[sort]
+        return value.casefold() if isinstance(value, str) else value
+
+    rows.sort(key=key, reverse=descending)
+    return _page(
+        "proactive_list.html",
+        {
+            "user": user,
+            "site": site,
+            "rows": rows,
+            "sort": sort,
+            "descending": descending,
+            "columns": COLUMNS,
+            "csrf": csrf_token(request),
+            "done": request.query_params.get("done"),
+            "problem": request.query_params.get("problem"),
+        },
+    )
+
+
+async def create_page(request: Request) -> Response:
+    user = await _admin_or_redirect(request)
+    if isinstance(user, Response):
+        return user
+    services = services_of(request)
+    site = await _site(request, services)
+    form = await _checked_form(request)
+    name = str(form.get("name") or "New proactive message")
+
+    def make(conn: Any) -> Any:
+        web = next((c.id for c in store.site_channels(conn, site.id) if c.kind == "web"), None)
+        return store.create_message(conn, site.id, {"name": name, "channel_id": web})
+
+    msg = await services.db.write(make)
+    return RedirectResponse(f"/admin/proactive/{msg.id}", status_code=303)
+
+
+def _form_values(form: dict[str, Any]) -> dict[str, Any]:
+    """The editor's fields as a message's fields; conditions come as JSON."""
+    values: dict[str, Any] = {
+        "name": form.get("name") or "",
+        "text": form.get("text") or "",
+        "followup": form.get("followup") or "",
+        "response": form.get("response") or "agent",
+        "channel_id": form.get("channel_id") or None,
+        "bot_answer_id": form.get("bot_answer_id") or None,
+        "collect": list(form.get("collect") or []),
+        "tags": [t.strip() for t in str(form.get("tags") or "").split(",") if t.strip()],
+        "schedule": form.get("schedule") or "any",
+        "frequency": form.get("frequency") or "once_per_visit",
+    }
+    try:
+        values["priority"] = int(str(form.get("priority") or "10"))
+    except ValueError:
+        values["priority"] = form.get("priority")
+    trigger: dict[str, Any] = {"type": form.get("trigger_type") or "page_load"}
+    if trigger["type"] in ("time_on_page", "time_on_site"):
+        try:
+            trigger["seconds"] = int(str(form.get("trigger_seconds") or "0"))
+        except ValueError:
+            trigger["seconds"] = form.get("trigger_seconds")
+    if trigger["type"] == "event":
+        trigger["name"] = form.get("trigger_event") or ""
+    values["trigger"] = trigger
+    raw = str(form.get("conditions") or "").strip() or '{"all": []}'
+    try:
+        values["conditions"] = json.loads(raw)
+    except ValueError as exc:
+        values["conditions"] = {"invalid json": str(exc)}
+    return values
+
+
+async def edit_page(request: Request) -> Response:
+    user = await _admin_or_redirect(request)
+    if isinstance(user, Response):
+        return user
+    services = services_of(request)
+    message_id = request.path_params["id"]
+    msg = await services.db.read(lambda c: store.message(c, message_id))
+    problem = None
+    status = 200
+    draft: dict[str, Any] | None = None
+    if request.method == "POST":
+        form = await _checked_form(request)
+        draft = _form_values(form)
+        try:
+            await services.db.write(lambda c: store.edit_message(c, message_id, msg.site_id, draft or {}))
+            await services.proactive.changed(msg.site_id)
+            return RedirectResponse(f"/admin/proactive/{message_id}?saved=1", status_code=303)
+        except ParleyError as exc:
+            problem, status = exc.message, exc.http_status
+
+    def load(conn: Any) -> dict[str, Any]:
+        from server.sites.store import site_by_id
+
+        fresh = store.message(conn, message_id)
+        answers = conn.execute(
+            select(store.answers).where(store.answers.c.site_id == fresh.site_id)
+        ).mappings()
+        return {
+            "msg": fresh,
+            "site": site_by_id(conn, fresh.site_id),
+            "channels": store.site_channels(conn, fresh.site_id),
+            "answers": [dict(a) for a in answers],
+            "counters": store.counters(conn, fresh.site_id).get(fresh.id),
+            "daily": store.daily(conn, fresh.id),
+            "why_not_live": store.problem(conn, fresh),
+        }
+
+    data = await services.db.read(load)
+    shown = data["msg"].model_dump()
+    if draft is not None:
+        shown.update(draft)  # show what was typed, with the problem
+    return _page(
+        "proactive_edit.html",
+        {
+            **data,
+            "user": user,
+            "m": shown,
+            "conditions_json": json.dumps(shown["conditions"], indent=2, ensure_ascii=False),
+            "problem": problem,
+            "saved": request.query_params.get("saved"),
+            "csrf": csrf_token(request),
+            "actions": [a for a in store.ACTIONS[data["msg"].status] if a != "edit"],
+            "fields": [*sorted(rules.FIELDS), "event.NAME", "attribute.KEY"],
+            "operators": rules.OPERATOR_LABELS,
+            "status_label": store.STATUS_LABELS[data["msg"].status],
+        },
+        status=status,
+    )
+
+
+async def action_page(request: Request) -> Response:
+    user = await _admin_or_redirect(request)
+    if isinstance(user, Response):
+        return user
+    services = services_of(request)
+    await _checked_form(request)
+    message_id, action = request.path_params["id"], request.path_params["action"]
+    msg = await services.db.read(lambda c: store.message(c, message_id))
+    from server.sites.store import site_by_id
+
+    site = await services.db.read(lambda c: site_by_id(c, msg.site_id))
+    back = {"site": site.key}
+    try:
+        result = await services.db.write(lambda c: store.act(c, message_id, msg.site_id, action))
+        await services.proactive.changed(msg.site_id)
+        back["done"] = f"{msg.name}: {store._done(action)}" if action != "delete" else f"{msg.name}: deleted"
+        if action == "clone" and result is not None:
+            return RedirectResponse(f"/admin/proactive/{result.id}", status_code=303)
+    except ParleyError as exc:
+        back["problem"] = f"{msg.name}: {exc.message}"
+    return RedirectResponse("/admin/proactive?" + urlencode(back), status_code=303)
+
+
+async def why_page(request: Request) -> Response:
+    user = await _admin_or_redirect(request)
+    if isinstance(user, Response):
+        return user
+    services = services_of(request)
+    site = await _site(request, services)
+    visitor = request.query_params.get("visitor") or None
+    test: dict[str, Any] | None = None
+    if request.method == "POST":
+        form = await _checked_form(request)
+        test = {k: v for k, v in form.items() if k not in ("csrf",) and v not in (None, "")}
+        extra = str(form.get("extra") or "")
+        for line in extra.splitlines():  # event.NAME=3, attribute.plan=pro
+            if "=" in line:
+                name, value = line.split("=", 1)
+                test[name.strip()] = value.strip()
+        test.pop("extra", None)
+        visitor = None
+    checks = None
+    problem = None
+    if visitor or test is not None:
+        try:
+            checks = await services.db.read(lambda c: why.explain(c, site, visitor_id=visitor, test=test))
+        except ParleyError as exc:
+            problem = exc.message
+    recent = await services.db.read(lambda c: why.recent_visitors(c, site.id))
+    return _page(
+        "proactive_why.html",
+        {
+            "user": user,
+            "site": site,
+            "recent": recent,
+            "visitor": visitor,
+            "test": test or {},
+            "checks": checks,
+            "problem": problem,
+            "csrf": csrf_token(request),
+            "labels": rules.OPERATOR_LABELS,
+        },
+    )
