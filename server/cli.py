@@ -10,6 +10,7 @@ import secrets
 import sys
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from server.config import ConfigError, Settings, load_settings
 
@@ -134,6 +135,7 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                     c, name="Demo shop", key=DEMO_SITE_KEY, allowed_domains=["localhost", "127.0.0.1"]
                 )
             )
+        db.write_sync(_demo_proactive)
         for email, name, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
             existing = db.write_sync(user_by_email, email)
@@ -161,6 +163,38 @@ def _start_shop(host: str, port: int, parley_url: str) -> None:
     threading.Thread(target=uvicorn.Server(config).run, name="demo-shop", daemon=True).start()
 
 
+DEMO_PROACTIVE = "Pricing: ask for an email after 10 s"
+
+
+def _demo_proactive(conn: Any) -> None:
+    """A live proactive message on the demo site, so a newcomer sees one fire."""
+    from server.proactive import store
+    from server.sites.store import site_by_key
+
+    site = site_by_key(conn, DEMO_SITE_KEY)
+    assert site is not None
+    if any(m.name == DEMO_PROACTIVE for m in store.site_messages(conn, site.id)):
+        return
+    store.seed_drafts(conn, site)
+    web = next(c.id for c in store.site_channels(conn, site.id) if c.kind == "web")
+    msg = store.create_message(
+        conn,
+        site.id,
+        {
+            "name": DEMO_PROACTIVE,
+            "channel_id": web,
+            "text": "Comparing plans? Leave your email and we will send you a quote.",
+            "collect": ["email"],
+            "followup": "Thanks! An agent will answer here in a moment.",
+            "tags": ["pricing", "demo"],
+            "trigger": {"type": "time_on_page", "seconds": 10},
+            "conditions": {"all": [{"field": "page.path", "op": "starts_with", "value": "/pricing"}]},
+            "frequency": "once_per_visit",
+        },
+    )
+    store.act(conn, msg.id, site.id, "publish")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from server.db.migrate import upgrade
 
@@ -173,6 +207,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Parley demo")
     print(f"  shop:      http://{args.host}:{shop_port}/   <- chat here as a visitor (embeds the widget)")
     print(f"  agents:    {base}/agent   <- answer here, in another window")
+    print(
+        f"  admins:    {base}/admin/proactive   <- proactive messages; one is live on the shop's pricing page"
+    )
     print(f"  server:    {base}   (database: {settings.database_url})")
     print(f"  site key:  {DEMO_SITE_KEY}")
     for role, email, password in accounts:

@@ -37,7 +37,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0002" in done.stdout
+    assert "revision 0003" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(
@@ -141,3 +141,11 @@ async def test_demo_seeds_a_site_and_accounts_that_work(demo: tuple[str, dict[st
     assert got["message"]["text"] == "welcome to the demo!"
     await visitor.close()
     await agent.close()
+    async with httpx.AsyncClient(base_url=base) as http:
+        await http.post(
+            "/api/v1/auth/login", json={"email": "admin@parley.example", "password": passwords["admin"]}
+        )
+        listed = (await http.get("/api/v1/sites/demo/proactive")).json()["messages"]
+    live = [m for m in listed if m["status"] == "live"]
+    assert [m["name"] for m in live] == ["Pricing: ask for an email after 10 s"]
+    assert len(listed) == 4  # and the three predefined drafts

@@ -18,6 +18,9 @@ SERVER_SENT = [
     "conversation.read",
     "conversation.updated",
     "typing.updated",
+    "visitor.identified",
+    "proactive.show",
+    "proactive.replied",
     "pong",
     "error",
 ]
