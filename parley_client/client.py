@@ -388,6 +388,22 @@ class VisitorClient(ProtocolClient):
         self.token = None
         self.cursors.clear()
 
+    # What an app reports: screens, events, attributes, identity (docs/protocol.md).
+    async def screen(self, url: str, title: str | None = None) -> None:
+        """A screen view (the mobile equivalent of a page view); proactive rules run on it."""
+        self.page = {"url": url, **({"title": title} if title else {})}
+        await self.send_frame({"type": "page.view", "page": self.page})
+
+    async def track(self, name: str, **props: Any) -> None:
+        await self.send_frame({"type": "event.track", "name": name, "props": props})
+
+    async def set_attributes(self, **attributes: Any) -> None:
+        await self.send_frame({"type": "visitor.set", "attributes": attributes})
+
+    async def identify(self, **fields: str) -> None:
+        """user_id, name, email, user_hash; the answer arrives as a ``visitor.identified`` event."""
+        await self.send_frame({"type": "visitor.identify", **fields})
+
     async def history_page(self, conversation_id: str, **params: int) -> Frame:
         async with httpx.AsyncClient(base_url=self.base_url) as http:
             response = await http.get(

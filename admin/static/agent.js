@@ -49,6 +49,7 @@
       $("net").className = "net ok";
       for (const c of f.conversations) {
         const known = conv(c.id, { visitor_id: c.visitor_id, status: c.status, theirRead: c.visitor_read_seq });
+        if (c.tags) known.tags = c.tags;
         known.unread = c.agent_read_seq < c.last_seq;
         if (known.events) load(known); // catch up after a reconnect
       }
@@ -88,6 +89,7 @@
     if (f.type === "conversation.created" || f.type === "conversation.updated") {
       c.status = f.status;
       if (f.visitor_id) c.visitor_id = f.visitor_id;
+      if (f.tags) c.tags = f.tags;
     }
     if (f.type === "conversation.read" && f.reader.type === "visitor" && f.up_to_seq > c.theirRead) {
       c.theirRead = f.up_to_seq;
@@ -101,6 +103,7 @@
     const page = await r.json();
     c.events = c.events || new Map();
     c.theirRead = page.conversation.visitor_read_seq;
+    if (page.conversation.tags) c.tags = page.conversation.tags;
     c.visitor_id = page.conversation.visitor_id;
     for (const e of page.events) apply(c, e);
     if (c.id === current) { render(); read(c); profile(c); }
@@ -144,6 +147,7 @@
       v.user_id && "User id: " + v.user_id + (v.verified ? " (verified)" : " (unverified)"),
       "Visits: " + v.visit_count,
       v.page_views.length && "Now on: " + (v.page_views[0].title || v.page_views[0].url),
+      c.tags && c.tags.length && "Tags: " + c.tags.join(", "),
     ].filter(Boolean);
     box.append(el("span", null, facts.join(" · ")));
   }

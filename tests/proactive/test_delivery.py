@@ -251,3 +251,31 @@ async def test_dismissed_messages_return_as_their_frequency_allows(stack: Stack)
         await sock.close()
     finally:
         await admin.close()
+
+
+async def test_an_sdk_channel_message_fires_on_an_app_screen_and_not_on_the_web(stack: Stack) -> None:
+    from parley_client import VisitorClient
+
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        channels = (await admin.http.get(f"/api/v1/sites/{site.key}/channels")).json()["channels"]
+        sdk = next(c["id"] for c in channels if c["kind"] == "sdk")
+        await admin.live(
+            site,
+            channel_id=sdk,
+            text="Need help with your cart?",
+            conditions={"all": [{"field": "page.url", "op": "contains", "value": "cart"}]},
+        )
+        web, _ = await arrive(stack, site, {"url": "https://s.example/cart"})
+        await nothing_shown(web)
+        await web.close()
+        app = VisitorClient(stack.visitor_url, site.key, kind="ios")
+        await app.connect()
+        await app.track("opened_app")
+        await app.screen("app://shop/cart", "Cart")
+        shown = await app.next_event("proactive.show")
+        assert shown["text"] == "Need help with your cart?"
+        await app.close()
+    finally:
+        await admin.close()

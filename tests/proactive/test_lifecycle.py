@@ -146,6 +146,17 @@ async def test_a_message_whose_channel_or_bot_goes_away_has_errors_and_stops(sta
         deleted = await admin.http.delete(f"/api/v1/bot-answers/{answer['id']}")
         assert deleted.json()["messages_with_errors"] == []  # already has errors (from the channel)
         assert "was disabled" in (await admin.message(with_bot["id"]))["error_reason"]
+
+        other = (
+            await admin.http.post(
+                f"/api/v1/sites/{site.key}/bot-answers", json={"name": "Returns", "published": True}
+            )
+        ).json()
+        bot_live = await admin.live(site, name="bot live", response="bot", bot_answer_id=other["id"])
+        gone = await admin.http.delete(f"/api/v1/bot-answers/{other['id']}")
+        assert gone.json()["messages_with_errors"] == [bot_live["id"]]
+        found = await admin.message(bot_live["id"])
+        assert found["status"] == "error" and found["error_reason"] == "the bot answer 'Returns' was deleted"
     finally:
         await admin.close()
 
