@@ -29,6 +29,10 @@ class Page(Frame):
     url: Annotated[str, StringConstraints(max_length=2048)] | None = None
     title: Annotated[str, StringConstraints(max_length=512)] | None = None
     referrer: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    # The client's id for this page view, the same on every reconnect from the
+    # page, and the seconds already spent on it: a reconnect is not a new page.
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,32}$")] | None = None
+    elapsed_s: Annotated[float, Field(ge=0, le=86_400)] | None = None
 
 
 class ClientInfo(Frame):

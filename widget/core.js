@@ -72,8 +72,15 @@
     return true;
   }
   function report(f) { if (!send(f)) pend.push(f); }
+  // This page view's id and age: a reconnect from the same page is not a new page view.
+  function pid() {
+    X.pid = String(w.crypto && crypto.randomUUID ? crypto.randomUUID() : Math.random()).replace(/[^a-z0-9]/gi, "").slice(0, 24);
+    X.pt = Date.now();
+  }
+  pid();
   function page() {
-    return { url: location.href.slice(0, 2048), title: d.title.slice(0, 512), referrer: d.referrer.slice(0, 2048) };
+    return { url: location.href.slice(0, 2048), title: d.title.slice(0, 512), referrer: d.referrer.slice(0, 2048),
+      id: X.pid, elapsed_s: Math.min(86400, (Date.now() - X.pt) / 1000) };
   }
   function zone() { try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return undefined; } }
   w.addEventListener("online", function () { if (!sock && !X.stop) { tries = 0; connect(); } });
@@ -390,6 +397,7 @@
     var url = location.href;
     if (url === lastUrl) return;
     lastUrl = url;
+    pid();
     // The address now; the title a moment later, once the app has set it.
     setTimeout(function () {
       var p = page();

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection as Db
@@ -134,16 +134,24 @@ class Engine:
 
     # -- what a visitor does ---------------------------------------------------------------
 
-    async def page_loaded(
-        self, conn: Connection, url: str | None, title: str | None, referrer: str | None
-    ) -> None:
+    async def page_loaded(self, conn: Connection, page: Any) -> None:
+        """A page (or app screen) the visitor is on: from hello, or a page.view.
+
+        With the client's page id and elapsed seconds, a reconnect from the same
+        page is the same occasion at the same age: nothing fires twice, and
+        timers keep their moment.
+        """
         ctx: Context | None = conn.proactive
         if ctx is None:
             return
         ctx.cancel_timers()
-        ctx.page_url, ctx.page_title, ctx.page_referrer = url or "", title or "", referrer or ""
-        ctx.page_since = utcnow()
-        ctx.occasion = new_id("pg")
+        ctx.page_url, ctx.page_title, ctx.page_referrer = (
+            page.url or "",
+            page.title or "",
+            page.referrer or "",
+        )
+        ctx.page_since = utcnow() - timedelta(seconds=page.elapsed_s or 0)
+        ctx.occasion = f"pg:{page.id}" if page.id else new_id("pg")
         site = await self.rules_of(ctx.site)
         now = utcnow()
         ready: list[Live] = list(site.by_trigger.get("page_load", []))
@@ -199,12 +207,13 @@ class Engine:
         if ctx is None or conn.closed or not candidates:
             return
         site = await self.rules_of(ctx.site)
+        still = {lv.msg.id for lives in site.by_trigger.values() for lv in lives}
         now = utcnow()
         facts = ctx.facts(now)
         holding = []
         for live in candidates:
-            if live.channel.kind != ctx.channel_kind:
-                continue
+            if live.channel.kind != ctx.channel_kind or live.msg.id not in still:
+                continue  # another channel, or paused / changed since its timer was set
             verdict = rules.evaluate(live.msg.conditions, facts)
             if verdict.holds:
                 if rules.schedule_allows(live.msg.schedule, site.hours, now):

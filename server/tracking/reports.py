@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from server.conversations.store import conversations
 from server.errors import InvalidInput, NotFound
@@ -46,10 +47,18 @@ def record_page_view(
     url: str | None,
     title: str | None,
     referrer: str | None,
+    page_id: str | None = None,
 ) -> None:
+    """Keep a page view; one the client already reported (a reconnect from the same page) is kept once."""
     now = utcnow()
     view = PageView(visitor_id=visitor_id, site_id=site_id, url=url, title=title, referrer=referrer, at=now)
-    conn.execute(insert(page_views).values(view.model_dump()))
+    if page_id is not None:  # one row per visitor and client page id
+        view.id = "pv_" + hashlib.sha256(f"{visitor_id}:{page_id}".encode()).hexdigest()[:24]
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(page_views).values(view.model_dump()))
+    except IntegrityError:
+        pass
     _touch_visit(conn, visitor_id, now)
 
 

@@ -109,6 +109,7 @@ class VisitorSession(Session):
                     url=page.url,
                     title=page.title,
                     referrer=page.referrer,
+                    page_id=page.id,
                 )
             return visitor, is_new
 
@@ -148,7 +149,7 @@ class VisitorSession(Session):
         )
         await services.hub.resume(conn, frame.cursors, conversations)
         if page is not None:
-            await services.proactive.page_loaded(conn, page.url, page.title, page.referrer)
+            await services.proactive.page_loaded(conn, page)
 
     async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         rate_check(self.services, conn)
@@ -226,9 +227,10 @@ class VisitorSession(Session):
                 url=page.url,
                 title=page.title,
                 referrer=page.referrer,
+                page_id=page.id,
             )
         )
-        await self.services.proactive.page_loaded(conn, page.url, page.title, page.referrer)
+        await self.services.proactive.page_loaded(conn, page)
 
     async def event_track(self, conn: Connection, frame: EventTrack) -> None:
         visitor_id = _visitor_of(conn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from parley_client import Socket
@@ -277,5 +278,41 @@ async def test_an_sdk_channel_message_fires_on_an_app_screen_and_not_on_the_web(
         shown = await app.next_event("proactive.show")
         assert shown["text"] == "Need help with your cart?"
         await app.close()
+    finally:
+        await admin.close()
+
+
+async def test_a_reconnect_from_the_same_page_is_not_a_new_page(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    await admin.http.patch(f"/api/v1/sites/{site.key}/proactive-settings", json={"cap_per_visit": 10})
+    try:
+        msg = await admin.live(site, frequency="every_time")
+        timed = await admin.live(
+            site,
+            name="timed",
+            text="after 2 s",
+            trigger={"type": "time_on_page", "seconds": 2},
+            frequency="every_time",
+        )
+        page = {"url": "https://s.example/", "id": "page0001aaaa", "elapsed_s": 0}
+        sock, welcome = await arrive(stack, site, page)
+        assert (await sock.expect("proactive.show"))["message_id"] == msg["id"]
+        await sock.close()
+        # The network blinks 1.5 s into the page: the same page view, its timer keeps its moment.
+        started = time.monotonic()
+        again, _ = await arrive(stack, site, {**page, "elapsed_s": 1.5}, token=welcome["token"])
+        shown = await again.expect("proactive.show", timeout=3)
+        assert shown["message_id"] == timed["id"]  # not the page-load message a second time
+        assert time.monotonic() - started < 1.2
+        await again.close()
+        fresh, _ = await arrive(stack, site, {**page, "id": "page0002bbbb"}, token=welcome["token"])
+        assert (await fresh.expect("proactive.show"))["message_id"] == msg["id"]
+        await fresh.close()
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            http.cookies = admin.http.cookies
+            views = (await http.get(f"/api/v1/visitors/{welcome['visitor']['id']}")).json()["page_views"]
+        assert len(views) == 2  # two page views, not three hellos
+        assert (await admin.message(msg["id"]))["counters"]["sent"] == 2
     finally:
         await admin.close()
