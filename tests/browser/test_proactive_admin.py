@@ -189,3 +189,42 @@ async def test_agents_may_not_and_forged_forms_are_refused(stack: Stack, browser
         )
         assert cross.status_code == 403
         assert (await http.get(f"/api/v1/proactive/{listed[0]['id']}")).json()["status"] == "draft"
+
+
+async def test_the_condition_rows_write_the_rules(stack: Stack, browser: Browser) -> None:
+    import httpx
+
+    site = stack.create_site()
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        await sign_in(page, stack)
+        await page.goto(f"{stack.visitor_url}/admin/proactive?site={site.key}")
+        await page.get_by_role("link", name="Welcome on the pricing page").click()
+        builder = page.locator("#builder")
+        await expect(builder.get_by_label("Field")).to_have_value("page.path")
+        await expect(builder.get_by_label("Operator")).to_have_value("starts_with")
+        await expect(builder.get_by_label("Value")).to_have_value("/pricing")
+        await builder.get_by_role("button", name="Add condition").click()
+        await builder.get_by_label("Field").nth(1).fill("visits")
+        await builder.get_by_label("Operator").nth(1).select_option("gt")
+        await builder.get_by_label("Value").nth(1).fill("2")
+        await builder.get_by_label("Match").select_option("any")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        message_id = page.url.rsplit("/", 1)[1].split("?")[0]
+        cookies = {c["name"]: c["value"] for c in await context.cookies()}
+        async with httpx.AsyncClient(base_url=stack.visitor_url, cookies=cookies) as http:
+            saved = (await http.get(f"/api/v1/proactive/{message_id}")).json()
+        assert saved["conditions"] == {
+            "any": [
+                {"field": "page.path", "op": "starts_with", "value": "/pricing"},
+                {"field": "visits", "op": "gt", "value": 2},
+            ]
+        }
+        await builder.get_by_role("button", name="Remove condition").first.click()
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        await expect(builder.get_by_label("Field")).to_have_value("visits")
+    finally:
+        await context.close()
