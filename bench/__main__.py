@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"chat": "bench.chat", "widget": "bench.widget"}
+BENCHMARKS = {"chat": "bench.chat", "widget": "bench.widget", "inbox": "bench.inbox"}
 
 
 def main() -> int:

@@ -113,6 +113,7 @@ class VisitorIdentify(Frame):
     user_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[0-9+()./ \-]*$")] | None = None
     # hex HMAC-SHA256 of user_id with the site's identity secret
     user_hash: Annotated[str, StringConstraints(max_length=128)] | None = None
 

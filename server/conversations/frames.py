@@ -54,5 +54,8 @@ def conversation_summary(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": iso(row["created_at"]),
         "last_activity_at": iso(row["last_activity_at"]),
         "closed_at": iso(row.get("closed_at")),
+        "last_visitor_seq": row.get("last_visitor_seq", 0),
+        "last_agent_seq": row.get("last_agent_seq", 0),
+        "last_preview": row.get("last_preview", ""),
         **({"tags": row["tags"] or []} if "tags" in row else {}),
     }

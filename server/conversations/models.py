@@ -40,6 +40,11 @@ class Conversation(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None)
     closed_by: str | None = Field(default=None, max_length=40)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # For the inbox, kept by every message: unread = agent_read_seq < last_visitor_seq;
+    # unanswered = last_visitor_seq > last_agent_seq.
+    last_visitor_seq: int = Field(default=0)
+    last_agent_seq: int = Field(default=0)
+    last_preview: str = Field(default="", max_length=140)
 
 
 class Message(SQLModel, table=True):

@@ -89,6 +89,7 @@ class Statement:
 
 _CONVERSATION = (
     "SELECT id, site_id, visitor_id, status, assignee_id, last_seq, visitor_read_seq, agent_read_seq, "
+    "last_visitor_seq, last_agent_seq, last_preview, "
     "created_at, last_activity_at, closed_at, closed_by FROM conversations WHERE id = :id"
 )
 # SQLite has one writer at a time, so its plain SELECT is already a lock.
@@ -123,6 +124,7 @@ INSERT_EVENT = Statement(
 UPDATE_CONVERSATION = Statement(
     "UPDATE conversations SET status = :status, assignee_id = :assignee_id, last_seq = :last_seq, "
     "visitor_read_seq = :visitor_read_seq, agent_read_seq = :agent_read_seq, "
+    "last_visitor_seq = :last_visitor_seq, last_agent_seq = :last_agent_seq, last_preview = :last_preview, "
     "last_activity_at = :last_activity_at, closed_at = :closed_at, closed_by = :closed_by WHERE id = :id",
     times=("last_activity_at", "closed_at"),
 )

@@ -70,6 +70,10 @@ class _Appender:
         self.state["last_seq"] += 1
         seq = self.state["last_seq"]
         if message is not None:
+            # What the inbox shows without reading messages: who spoke last, and what.
+            side = "last_visitor_seq" if message["author_type"] == "visitor" else "last_agent_seq"
+            self.state[side] = seq
+            self.state["last_preview"] = message["text"][:140]
             message = {
                 **message,
                 "seq": seq,
@@ -102,6 +106,9 @@ class _Appender:
             "last_seq",
             "visitor_read_seq",
             "agent_read_seq",
+            "last_visitor_seq",
+            "last_agent_seq",
+            "last_preview",
             "last_activity_at",
             "closed_at",
             "closed_by",
@@ -167,6 +174,9 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
                     created_at=now,
                     last_activity_at=now,
                     tags=[],
+                    last_visitor_seq=0,
+                    last_agent_seq=0,
+                    last_preview="",
                 )
             )
     except IntegrityError:

@@ -23,6 +23,8 @@ class Visitor(SQLModel, table=True):
     # The host site's own id for this person, from Parley('identify'); unique
     # per site among verified visitors (a partial index), so that a verified
     # user is one contact across browsers and devices.
+    phone: str | None = Field(default=None, max_length=40)
+    phone_digits: str | None = Field(default=None, max_length=20)
     user_id: str | None = Field(default=None, max_length=255)
     verified: bool = Field(default=False)
     visit_count: int = Field(default=0)
@@ -71,3 +73,12 @@ class TrackedEvent(SQLModel, table=True):
     name: str = Field(max_length=100)
     props: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(default_factory=utcnow)
+
+
+class VisitorTerm(SQLModel, table=True):
+    """One searchable piece of a visitor (server/conversations/inbox.py explains the kinds)."""
+
+    __tablename__ = "visitor_terms"
+
+    term: str = Field(primary_key=True, max_length=120)
+    visitor_id: str = Field(primary_key=True, foreign_key="visitors.id", max_length=40)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.conversations.inbox import index_visitor
 from server.conversations.store import conversations
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, utcnow
@@ -127,6 +128,7 @@ def identify(
     name: str | None,
     email: str | None,
     verified: bool,
+    phone: str | None = None,
 ) -> Identified:
     """Attach what the host site knows about this visitor.
 
@@ -141,6 +143,9 @@ def identify(
         changes["name"] = name.strip()[:200] or None
     if email is not None:
         changes["email"] = check_email(email) if email.strip() else None
+    if phone is not None:
+        changes["phone"] = phone.strip() or None
+        changes["phone_digits"] = re.sub(r"\D", "", phone)[:20] or None
     target = me
     merged = False
     if user_id is not None and verified:
@@ -170,6 +175,8 @@ def identify(
     if changes:
         conn.execute(update(visitors).where(visitors.c.id == target.id).values(**changes))
         target = target.model_copy(update=changes)
+        if {"name", "email", "phone"} & set(changes):
+            index_visitor(conn, target.id, target.name, target.email, target.phone)
     return Identified(target, merged)
 
 
@@ -192,6 +199,7 @@ def visitor_public(visitor: Visitor) -> dict[str, Any]:
         "email": visitor.email,
         "user_id": visitor.user_id,
         "verified": visitor.verified,
+        "phone": visitor.phone,
     }
 
 

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from server.config import Settings, load_settings
 from server.errors import ParleyError
 from server.services import Services
-from server.web import admin_api, auth, history, pages, proactive_api, proactive_pages, widget
+from server.web import admin_api, auth, history, inbox_api, pages, proactive_api, proactive_pages, widget
 from server.web.agent_socket import agent_socket
 from server.web.visitor_socket import visitor_socket
 
@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/me", auth.me_api),
         Route("/api/v1/me/password", auth.password_api, methods=["POST"]),
         Route("/api/v1/conversations", history.agent_conversations),
+        Route("/api/v1/inbox", inbox_api.inbox_api),
+        Route("/api/v1/inbox/badge", inbox_api.badge_api),
         Route("/api/v1/conversations/{id}/events", history.agent_history),
         Route(
             "/api/v1/visitor/conversations",

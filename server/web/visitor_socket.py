@@ -269,6 +269,7 @@ class VisitorSession(Session):
                 user_id=frame.user_id,
                 name=frame.name,
                 email=frame.email,
+                phone=frame.phone,
                 verified=verified,
             )
         )
