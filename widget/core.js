@@ -381,7 +381,7 @@
     else if (cmd === "identify") {
       a = a || {};
       report({ type: "visitor.identify", user_id: a.user_id == null ? undefined : String(a.user_id), name: a.name,
-        email: a.email, user_hash: a.user_hash });
+        email: a.email, phone: a.phone, user_hash: a.user_hash });
     } else if (cmd === "track") report({ type: "event.track", name: String(a), props: b || {} });
     else if (cmd === "set") report({ type: "visitor.set", attributes: a });
     else if (cmd === "on") (X.h[a] = X.h[a] || []).push(b);
