@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select
+from sqlalchemy import Connection, and_, delete, false, insert, or_, select
 
 from server.conversations.frames import conversation_summary
 from server.conversations.models import Conversation
@@ -28,6 +28,7 @@ terms = VisitorTerm.__table__  # type: ignore[attr-defined]
 VIEWS = ("mine", "unassigned", "all")
 STATUSES = ("open", "snoozed", "closed")
 _HIGH = "\U0010ffff"
+LIST_LIMIT = 2000  # up to this many matching visitors, search starts from them
 
 
 def terms_of(name: str | None, email: str | None, phone: str | None) -> set[str]:
@@ -49,28 +50,52 @@ def index_visitor(
         conn.execute(insert(terms), rows)
 
 
-def _matching(query: str) -> Any | None:
+def _matching(conn: Connection, query: str) -> Any | None:
     """A condition on conversations.visitor_id: the visitors whose name (every word
-    starts a word of it), email (substring) or phone (digits) match; None: no search."""
+    starts a word of it), email (substring) or phone (digits) match; None: no search.
+
+    A selective search (an email, a phone, a rare name) becomes a list of
+    visitors, so the database starts from them; a broad one (a common first
+    name) stays a subquery, and the newest conversations satisfy it at once.
+    """
     query = query.strip().casefold()
     if not query:
         return None
-
-    def prefixed(prefix: str) -> Any:
-        term = terms.c.term
-        return conversations.c.visitor_id.in_(
-            select(terms.c.visitor_id).where(term >= prefix, term < prefix + _HIGH)
-        )
-
-    either = []
+    prefixes: list[list[str]] = []  # each entry: prefixes that must all match (name words), or one
     words = re.findall(r"\w+", query)
     if words:
-        either.append(and_(*(prefixed("n:" + w) for w in words)))
-    either.append(prefixed("e:" + query))
+        prefixes.append(["n:" + w for w in words])
+    prefixes.append(["e:" + query])
     digits = re.sub(r"\D", "", query)
     if len(digits) >= 3 and len(digits) * 2 >= len(re.sub(r"\s", "", query)):
-        either.append(prefixed("p:" + digits))
-    return or_(*either)
+        prefixes.append(["p:" + digits])
+
+    def range_of(prefix: str) -> Any:
+        return and_(terms.c.term >= prefix, terms.c.term < prefix + _HIGH)
+
+    found: set[str] = set()
+    for group in prefixes:
+        members: set[str] | None = None
+        for prefix in group:
+            rows = conn.execute(
+                select(terms.c.visitor_id).where(range_of(prefix)).limit(LIST_LIMIT + 1)
+            ).all()
+            if len(rows) > LIST_LIMIT:  # broad: let the database filter as it walks the newest first
+                return or_(
+                    *(
+                        and_(
+                            *(
+                                conversations.c.visitor_id.in_(select(terms.c.visitor_id).where(range_of(p)))
+                                for p in g
+                            )
+                        )
+                        for g in prefixes
+                    )
+                )
+            ids = {r[0] for r in rows}
+            members = ids if members is None else members & ids
+        found |= members or set()
+    return conversations.c.visitor_id.in_(sorted(found)) if found else false()
 
 
 def page(
@@ -93,7 +118,7 @@ def page(
         where.append(c.c.assignee_id == user_id)
     elif view == "unassigned":
         where.append(c.c.assignee_id.is_(None))
-    matching = _matching(query)
+    matching = _matching(conn, query)
     if matching is not None:
         where.append(matching)
     if before is not None:
