@@ -29,7 +29,6 @@ terms = VisitorTerm.__table__  # type: ignore[attr-defined]
 VIEWS = ("mine", "unassigned", "all")
 STATUSES = ("open", "snoozed", "closed")
 _HIGH = "\U0010ffff"
-LIST_LIMIT = 5000  # visitors listed per search term at most
 WALK_ABOVE = 300  # more candidates than this: walk the newest conversations instead
 
 
@@ -89,8 +88,8 @@ def _matching(conn: Connection, query: str) -> Matches | Any | None:
         return and_(terms.c.term >= prefix, terms.c.term < prefix + _HIGH)
 
     def listed(prefix: str) -> set[str] | None:
-        rows = conn.execute(select(terms.c.visitor_id).where(range_of(prefix)).limit(LIST_LIMIT + 1)).all()
-        return None if len(rows) > LIST_LIMIT else {r[0] for r in rows}
+        rows = conn.execute(select(terms.c.visitor_id).where(range_of(prefix)).limit(WALK_ABOVE + 1)).all()
+        return None if len(rows) > WALK_ABOVE else {r[0] for r in rows}
 
     def condition() -> Any:
         groups = [and_(*(_in(range_of("n:" + w)) for w in words))] if words else []
@@ -161,9 +160,19 @@ def page(
     else:
         if matching is not None:
             where.append(matching)
-        rows = conn.execute(
-            columns.where(and_(*where)).order_by(c.c.last_activity_at.desc()).limit(limit + 1)
-        ).mappings()
+        # The walk reads only the index (status or assignee, time, visitor);
+        # the rows it picked are read afterwards.
+        ids = [
+            r[0]
+            for r in conn.execute(
+                select(c.c.id).where(and_(*where)).order_by(c.c.last_activity_at.desc()).limit(limit + 1)
+            ).all()
+        ]
+        rows = sorted(
+            (dict(r) for r in conn.execute(columns.where(c.c.id.in_(ids))).mappings()),
+            key=lambda r: r["last_activity_at"],
+            reverse=True,
+        )
     found = []
     for row in rows:
         data = dict(row)
