@@ -77,15 +77,17 @@ def site_channels(conn: Connection, site_id: str) -> list[Channel]:
     return [Channel.model_validate(dict(r)) for r in rows]
 
 
-def channel(conn: Connection, channel_id: str, site_id: str) -> Channel:
+def _of_site(conn: Connection, table: Any, row_id: str, site_id: str, what: str) -> dict[str, Any]:
     row = (
-        conn.execute(select(channels).where(channels.c.id == channel_id, channels.c.site_id == site_id))
-        .mappings()
-        .first()
+        conn.execute(select(table).where(table.c.id == row_id, table.c.site_id == site_id)).mappings().first()
     )
     if row is None:
-        raise NotFound(f"no channel {channel_id!r} on this site", code="channel_not_found")
-    return Channel.model_validate(dict(row))
+        raise NotFound(f"no {what} {row_id!r} on this site", code=f"{what.replace(' ', '_')}_not_found")
+    return dict(row)
+
+
+def channel(conn: Connection, channel_id: str, site_id: str) -> Channel:
+    return Channel.model_validate(_of_site(conn, channels, channel_id, site_id, "channel"))
 
 
 def update_channel(conn: Connection, channel_id: str, site_id: str, changes: dict[str, Any]) -> list[str]:
@@ -116,14 +118,7 @@ def create_answer(conn: Connection, site_id: str, name: str, published: bool = F
 
 
 def answer(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
-    row = (
-        conn.execute(select(answers).where(answers.c.id == answer_id, answers.c.site_id == site_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"no bot answer {answer_id!r} on this site", code="bot_answer_not_found")
-    return BotAnswer.model_validate(dict(row))
+    return BotAnswer.model_validate(_of_site(conn, answers, answer_id, site_id, "bot answer"))
 
 
 def set_answer_published(conn: Connection, answer_id: str, site_id: str, published: bool) -> list[str]:

@@ -79,6 +79,13 @@ async def read_json(request: Request) -> Any:
         raise InvalidInput("the body is not valid JSON", code="bad_json") from None
 
 
+async def read_object(request: Request, what: str = "a JSON object") -> dict[str, Any]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise InvalidInput(f"send {what}", code="invalid_input")
+    return body
+
+
 async def _json_body(request: Request, *fields: str) -> dict[str, str]:
     body = await read_json(request)
     if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):

@@ -13,7 +13,7 @@ from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import sites
 from server.web.admin_api import admin
-from server.web.auth import read_json
+from server.web.auth import read_json, read_object
 
 
 async def _site(request: Request) -> Site:
@@ -36,9 +36,7 @@ async def messages_api(request: Request) -> Response:
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("send a JSON object", code="invalid_input")
+        body = await read_object(request)
         msg = await services.db.write(lambda c: store.create_message(c, site.id, body))
         return JSONResponse(store.public(msg), status_code=201)
     listed = await services.db.write(lambda c: _listing(c, site))
@@ -58,9 +56,7 @@ async def message_api(request: Request) -> Response:
     message_id = request.path_params["id"]
     site = await _site_of_message(services, message_id)
     if request.method == "PATCH":
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("send a JSON object", code="invalid_input")
+        body = await read_object(request)
         await services.db.write(lambda c: store.edit_message(c, message_id, site.id, body))
         await services.proactive.changed(site.id)
     return JSONResponse(await services.db.read(lambda c: _detail(c, message_id, site.id)))
@@ -138,9 +134,7 @@ async def channel_api(request: Request) -> Response:
     if request.method == "DELETE":
         broken = await services.db.write(lambda c: store.delete_channel(c, channel_id, site_id))
     else:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("send a JSON object", code="invalid_input")
+        body = await read_object(request)
         broken = await services.db.write(lambda c: store.update_channel(c, channel_id, site_id, body))
     await services.proactive.changed(site_id)
     return JSONResponse({"messages_with_errors": broken})
@@ -210,9 +204,7 @@ async def why_api(request: Request) -> Response:
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise InvalidInput("send the test values as a JSON object", code="invalid_input")
+        body = await read_object(request, "the test values as a JSON object")
         checks = await services.db.read(lambda c: why.explain(c, site, test=body))
     else:
         visitor = request.query_params.get("visitor")
