@@ -147,6 +147,8 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
                     c.execute(insert(table), data)
 
             db.write_sync(write)
+        # As a live database would have them (autovacuum on PostgreSQL; run ANALYZE on SQLite).
+        db.write_sync(lambda c: c.exec_driver_sql("ANALYZE"))
         return "agent0@bench.example", samples
     finally:
         db.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -75,10 +75,20 @@ class TrackedEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+TERM = String(120).with_variant(String(120, collation="C"), "postgresql")
+
+
 class VisitorTerm(SQLModel, table=True):
     """One searchable piece of a visitor (server/conversations/inbox.py explains the kinds)."""
 
     __tablename__ = "visitor_terms"
 
-    term: str = Field(primary_key=True, max_length=120)
+    # Byte order on PostgreSQL ("C"): a prefix's terms sit side by side in the index.
+    term: str = Field(
+        sa_column=Column(
+            String(120).with_variant(String(120, collation="C"), "postgresql"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
     visitor_id: str = Field(primary_key=True, foreign_key="visitors.id", max_length=40)

@@ -35,9 +35,11 @@ def upgrade() -> None:
         ["assignee_id", "status", "last_activity_at"],
     )
     # Search: names by word prefix, email by substring and phone by digits, through a table of terms.
+    # Byte order on PostgreSQL ("C"): a prefix's terms must sit side by side in the index.
+    term = sa.String(120).with_variant(sa.String(120, collation="C"), "postgresql")
     op.create_table(
         "visitor_terms",
-        sa.Column("term", Text(length=120), nullable=False),
+        sa.Column("term", term, nullable=False),
         sa.Column("visitor_id", Text(length=40), sa.ForeignKey("visitors.id"), nullable=False),
         sa.PrimaryKeyConstraint("term", "visitor_id"),
     )
