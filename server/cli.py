@@ -168,6 +168,7 @@ DEMO_PROACTIVE = "Pricing: ask for an email after 10 s"
 
 def _demo_proactive(conn: Any) -> None:
     """A live proactive message on the demo site, so a newcomer sees one fire."""
+    from server.proactive import channels as chans
     from server.proactive import store
     from server.sites.store import site_by_key
 
@@ -176,7 +177,7 @@ def _demo_proactive(conn: Any) -> None:
     if any(m.name == DEMO_PROACTIVE for m in store.site_messages(conn, site.id)):
         return
     store.seed_drafts(conn, site)
-    web = next(c.id for c in store.site_channels(conn, site.id) if c.kind == "web")
+    web = next(c.id for c in chans.site_channels(conn, site.id) if c.kind == "web")
     msg = store.create_message(
         conn,
         site.id,

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from server.ids import iso, new_id, utcnow
 from server.proactive import rules, store
+from server.proactive.channels import site_channels
 from server.proactive.models import Channel, ProactiveMessage
 from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
@@ -248,7 +249,8 @@ class Engine:
 
 
 def _load(conn: Db, site: Site) -> SiteRules:
-    from server.proactive.store import channels, messages
+    from server.proactive.channels import channels
+    from server.proactive.store import messages
 
     rows = conn.execute(
         select(messages, channels.c.kind.label("channel_kind"))
@@ -256,11 +258,11 @@ def _load(conn: Db, site: Site) -> SiteRules:
         .where(messages.c.site_id == site.id, messages.c.status == "live", channels.c.enabled)
     ).mappings()
     by_trigger: dict[str, list[Live]] = {}
-    chans = {c.id: c for c in store.site_channels(conn, site.id)}
+    by_id = {c.id: c for c in site_channels(conn, site.id)}
     for row in rows:
         data = {k: v for k, v in row.items() if k != "channel_kind"}
         msg = ProactiveMessage.model_validate(data)
-        channel = chans.get(msg.channel_id or "")
+        channel = by_id.get(msg.channel_id or "")
         if channel is not None:
             by_trigger.setdefault(msg.trigger.get("type", "page_load"), []).append(Live(msg, channel))
     # Fresh from the database: the socket's copy of the site may predate a change.

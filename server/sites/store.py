@@ -39,7 +39,7 @@ def create_site(
         identity_secret=secrets.token_urlsafe(32),
     )
     conn.execute(insert(sites).values(site.model_dump()))
-    from server.proactive.store import create_channels
+    from server.proactive.channels import create_channels
 
     create_channels(conn, site)
     return site

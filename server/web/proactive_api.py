@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.errors import InvalidInput, NotFound
+from server.proactive import channels as chans
 from server.proactive import rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
@@ -121,7 +122,7 @@ async def channels_api(request: Request) -> Response:
     await admin(request)
     services = services_of(request)
     site = await _site(request)
-    found = await services.db.read(lambda c: store.site_channels(c, site.id))
+    found = await services.db.read(lambda c: chans.site_channels(c, site.id))
     return JSONResponse({"channels": [c.model_dump(mode="json") for c in found]})
 
 
@@ -132,10 +133,10 @@ async def channel_api(request: Request) -> Response:
     channel_id = request.path_params["id"]
     site_id = await services.db.read(lambda c: _channel_site(c, channel_id))
     if request.method == "DELETE":
-        broken = await services.db.write(lambda c: store.delete_channel(c, channel_id, site_id))
+        broken = await services.db.write(lambda c: chans.delete_channel(c, channel_id, site_id))
     else:
         body = await read_object(request)
-        broken = await services.db.write(lambda c: store.update_channel(c, channel_id, site_id, body))
+        broken = await services.db.write(lambda c: chans.update_channel(c, channel_id, site_id, body))
     await services.proactive.changed(site_id)
     return JSONResponse({"messages_with_errors": broken})
 
@@ -143,7 +144,7 @@ async def channel_api(request: Request) -> Response:
 def _channel_site(conn: Any, channel_id: str) -> str:
     from sqlalchemy import select
 
-    site_id = conn.execute(select(store.channels.c.site_id).where(store.channels.c.id == channel_id)).scalar()
+    site_id = conn.execute(select(chans.channels.c.site_id).where(chans.channels.c.id == channel_id)).scalar()
     if site_id is None:
         raise NotFound(f"no channel {channel_id!r}", code="channel_not_found")
     return str(site_id)
@@ -159,7 +160,7 @@ async def answers_api(request: Request) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise InvalidInput('send {"name": "…", "published": true}', code="invalid_input")
         made = await services.db.write(
-            lambda c: store.create_answer(c, site.id, body["name"], bool(body.get("published")))
+            lambda c: chans.create_answer(c, site.id, body["name"], bool(body.get("published")))
         )
         return JSONResponse(made.model_dump(mode="json"), status_code=201)
     from sqlalchemy import select
@@ -167,7 +168,7 @@ async def answers_api(request: Request) -> Response:
     rows = await services.db.read(
         lambda c: [
             dict(r)
-            for r in c.execute(select(store.answers).where(store.answers.c.site_id == site.id)).mappings()
+            for r in c.execute(select(chans.answers).where(chans.answers.c.site_id == site.id)).mappings()
         ]
     )
     return JSONResponse({"answers": [{**r, "created_at": str(r["created_at"])} for r in rows]})
@@ -181,18 +182,18 @@ async def answer_api(request: Request) -> Response:
     from sqlalchemy import select
 
     site_id = await services.db.read(
-        lambda c: c.execute(select(store.answers.c.site_id).where(store.answers.c.id == answer_id)).scalar()
+        lambda c: c.execute(select(chans.answers.c.site_id).where(chans.answers.c.id == answer_id)).scalar()
     )
     if site_id is None:
         raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
     if request.method == "DELETE":
-        broken = await services.db.write(lambda c: store.delete_answer(c, answer_id, site_id))
+        broken = await services.db.write(lambda c: chans.delete_answer(c, answer_id, site_id))
     else:
         body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("published"), bool):
             raise InvalidInput('send {"published": true|false}', code="invalid_input")
         broken = await services.db.write(
-            lambda c: store.set_answer_published(c, answer_id, site_id, body["published"])
+            lambda c: chans.set_answer_published(c, answer_id, site_id, body["published"])
         )
     await services.proactive.changed(site_id)
     return JSONResponse({"messages_with_errors": broken})

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.accounts.models import User
 from server.errors import Forbidden, NotFound, ParleyError, Unauthorized
+from server.proactive import channels as chans
 from server.proactive import rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
@@ -96,7 +97,7 @@ async def list_page(request: Request) -> Response:
         return (
             store.site_messages(conn, site.id),
             store.counters(conn, site.id),
-            store.site_channels(conn, site.id),
+            chans.site_channels(conn, site.id),
         )
 
     messages, counts, channels = await services.db.write(load)
@@ -150,7 +151,7 @@ async def create_page(request: Request) -> Response:
     name = str(form.get("name") or "New proactive message")
 
     def make(conn: Any) -> Any:
-        web = next((c.id for c in store.site_channels(conn, site.id) if c.kind == "web"), None)
+        web = next((c.id for c in chans.site_channels(conn, site.id) if c.kind == "web"), None)
         return store.create_message(conn, site.id, {"name": name, "channel_id": web})
 
     msg = await services.db.write(make)
@@ -217,12 +218,12 @@ async def edit_page(request: Request) -> Response:
 
         fresh = store.message(conn, message_id)
         answers = conn.execute(
-            select(store.answers).where(store.answers.c.site_id == fresh.site_id)
+            select(chans.answers).where(chans.answers.c.site_id == fresh.site_id)
         ).mappings()
         return {
             "msg": fresh,
             "site": site_by_id(conn, fresh.site_id),
-            "channels": store.site_channels(conn, fresh.site_id),
+            "channels": chans.site_channels(conn, fresh.site_id),
             "answers": [dict(a) for a in answers],
             "counters": store.counters(conn, fresh.site_id).get(fresh.id),
             "daily": store.daily(conn, fresh.id),
