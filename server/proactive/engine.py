@@ -291,10 +291,8 @@ def show_frame(live: Live, delivery: store.Delivery) -> dict[str, Any]:
     }
 
 
-def context_for(conn: Db, site: Site, visitor: Visitor, client_kind: str) -> Context:
-    from server.tracking.store import current_visit
-
-    visit = current_visit(conn, visitor.id)
+def context_for(conn: Db, site: Site, visitor: Visitor, visit: Visit, client_kind: str) -> Context:
+    """A socket's context, from the visitor and visit its hello just resolved."""
     return Context(
         site=site,
         visitor_id=visitor.id,

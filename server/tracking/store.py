@@ -35,8 +35,8 @@ def resolve_visitor(
     visitor_id: str | None,
     arrival: Arrival,
     visit_timeout_s: int,
-) -> tuple[Visitor, bool]:
-    """The visitor behind a hello, created when unknown; returns (visitor, is_new).
+) -> tuple[Visitor, bool, Visit]:
+    """The visitor behind a hello, created when unknown; returns (visitor, is_new, their visit).
 
     A signed token whose visitor no longer exists (erased, or a fresh
     database) gets a new identity rather than an error: the token was ours.
@@ -60,13 +60,12 @@ def resolve_visitor(
             last_seen_at=now,
         )
         conn.execute(insert(visitors).values(visitor.model_dump()))
-        _start_visit(conn, visitor, arrival, now)
-        return visitor, True
+        return visitor, True, _start_visit(conn, visitor, arrival, now)
 
     visitor = Visitor.model_validate(dict(row))
     last = (
         conn.execute(
-            select(visits.c.id, visits.c.last_activity_at)
+            select(visits)
             .where(visits.c.visitor_id == visitor.id)
             .order_by(visits.c.last_activity_at.desc())
             .limit(1)
@@ -81,11 +80,12 @@ def resolve_visitor(
         changes["timezone"] = arrival.timezone
     if last is None or now - last["last_activity_at"] > timedelta(seconds=visit_timeout_s):
         changes["visit_count"] = visitor.visit_count + 1
-        _start_visit(conn, visitor, arrival, now)
+        visit = _start_visit(conn, visitor, arrival, now)
     else:
         conn.execute(update(visits).where(visits.c.id == last["id"]).values(last_activity_at=now))
+        visit = Visit.model_validate({**last, "last_activity_at": now})
     conn.execute(update(visitors).where(visitors.c.id == visitor.id).values(**changes))
-    return visitor.model_copy(update=changes), False
+    return visitor.model_copy(update=changes), False, visit
 
 
 def _clip(value: str | None, length: int) -> str | None:
@@ -134,7 +134,7 @@ def device_of(user_agent: str | None) -> dict[str, str | None]:
     return {"device": device, "browser": agent.browser.family[:50], "os": agent.os.family[:50]}
 
 
-def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: datetime) -> None:
+def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: datetime) -> Visit:
     seen = device_of(arrival.user_agent)
     visit = Visit(
         device=seen["device"],
@@ -150,3 +150,4 @@ def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: date
         user_agent=_clip(arrival.user_agent, 512),
     )
     conn.execute(insert(visits).values(visit.model_dump()))
+    return visit

@@ -93,8 +93,8 @@ class VisitorSession(Session):
             user_agent=conn.ws.headers.get("user-agent"),
         )
 
-        def arrive(c: Any) -> tuple[Any, bool]:
-            visitor, is_new = resolve_visitor(
+        def arrive(c: Any) -> tuple[Any, bool, Any]:
+            visitor, is_new, visit = resolve_visitor(
                 c,
                 site_id=self.site.id,
                 visitor_id=claimed,
@@ -111,12 +111,15 @@ class VisitorSession(Session):
                     referrer=page.referrer,
                     page_id=page.id,
                 )
-            return visitor, is_new
+            return visitor, is_new, visit
 
-        visitor, is_new = await services.db.write(arrive)
-        client_kind = frame.client.kind if frame.client else "web"
-        conn.proactive = await services.db.read(lambda c: context_for(c, self.site, visitor, client_kind))
-        conversations = await services.db.read(store.visitor_conversations, visitor.id)
+        visitor, is_new, visit = await services.db.write(arrive)
+
+        def known(c: Any) -> tuple[Any, list[dict[str, Any]]]:  # one read for both
+            context = context_for(c, self.site, visitor, visit, arrival.client_kind)
+            return context, store.visitor_conversations(c, visitor.id)
+
+        conn.proactive, conversations = await services.db.read(known)
         self.name = visitor.name
         conn.site_id = self.site.id
         conn.visitor_id = visitor.id
