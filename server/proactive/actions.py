@@ -93,10 +93,12 @@ async def _open(
         tags=msg.tags,
     )
     cid = conversation["id"]
-    await services.db.write(
-        lambda c: store.mark(c, delivery_id, visitor_id, "replied_at", conversation_id=cid)
-    )
-    await services.db.write(lambda c: store.mark(c, delivery_id, visitor_id, "opened_at"))
+
+    def answered(c: Any) -> None:  # a reply is an opening too: one transaction for both
+        store.mark(c, delivery_id, visitor_id, "replied_at", conversation_id=cid)
+        store.mark(c, delivery_id, visitor_id, "opened_at")
+
+    await services.db.write(answered)
     return {"type": "proactive.replied", "delivery_id": delivery_id, "conversation_id": cid}
 
 
