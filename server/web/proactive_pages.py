@@ -7,9 +7,11 @@ a <details> element offering exactly the actions the status allows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,14 +43,22 @@ def csrf_token(request: Request) -> str:
     return hmac.new(secret, ("csrf:" + request.cookies.get(COOKIE, "")).encode(), hashlib.sha256).hexdigest()
 
 
-async def _admin_or_redirect(request: Request) -> User | Response:
-    try:
-        user = await current_user(request)
-    except Unauthorized:
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-    if user.role != "admin":
-        return _page("proactive_denied.html", {"user": user}, status=403)
-    return user
+def admin_page(
+    page: Callable[[Request, User], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """An admins-only page: others sign in first, or get a 403 page."""
+
+    @functools.wraps(page)
+    async def endpoint(request: Request) -> Response:
+        try:
+            user = await current_user(request)
+        except Unauthorized:
+            return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+        if user.role != "admin":
+            return _page("proactive_denied.html", {"user": user}, status=403)
+        return await page(request, user)
+
+    return endpoint
 
 
 async def _checked_form(request: Request) -> dict[str, Any]:
@@ -82,10 +92,8 @@ async def _site(request: Request, services: Services) -> Site:
     return site
 
 
-async def list_page(request: Request) -> Response:
-    user = await _admin_or_redirect(request)
-    if isinstance(user, Response):
-        return user
+@admin_page
+async def list_page(request: Request, user: User) -> Response:
     services = services_of(request)
     site = await _site(request, services)
     sort = request.query_params.get("sort", "updated_at")
@@ -141,10 +149,8 @@ async def list_page(request: Request) -> Response:
     )
 
 
-async def create_page(request: Request) -> Response:
-    user = await _admin_or_redirect(request)
-    if isinstance(user, Response):
-        return user
+@admin_page
+async def create_page(request: Request, user: User) -> Response:
     services = services_of(request)
     site = await _site(request, services)
     form = await _checked_form(request)
@@ -193,10 +199,8 @@ def _form_values(form: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def edit_page(request: Request) -> Response:
-    user = await _admin_or_redirect(request)
-    if isinstance(user, Response):
-        return user
+@admin_page
+async def edit_page(request: Request, user: User) -> Response:
     services = services_of(request)
     message_id = request.path_params["id"]
     msg = await services.db.read(lambda c: store.message(c, message_id))
@@ -253,10 +257,8 @@ async def edit_page(request: Request) -> Response:
     )
 
 
-async def action_page(request: Request) -> Response:
-    user = await _admin_or_redirect(request)
-    if isinstance(user, Response):
-        return user
+@admin_page
+async def action_page(request: Request, user: User) -> Response:
     services = services_of(request)
     await _checked_form(request)
     message_id, action = request.path_params["id"], request.path_params["action"]
@@ -276,10 +278,8 @@ async def action_page(request: Request) -> Response:
     return RedirectResponse("/admin/proactive?" + urlencode(back), status_code=303)
 
 
-async def why_page(request: Request) -> Response:
-    user = await _admin_or_redirect(request)
-    if isinstance(user, Response):
-        return user
+@admin_page
+async def why_page(request: Request, user: User) -> Response:
     services = services_of(request)
     site = await _site(request, services)
     visitor = request.query_params.get("visitor") or None
