@@ -427,11 +427,13 @@ class AgentClient(ProtocolClient):
         self.email = email
         self.password = password
         self.session: str | None = None
+        # Sent as X-CSRF-Token with every state-changing HTTP request of the session.
+        self.csrf_token: str | None = None
         self.user: Frame | None = None
 
     async def prepare(self) -> None:
         if self.session is None:
-            self.session = await login(self.base_url, self.email, self.password)
+            self.session, self.csrf_token = await sign_in(self.base_url, self.email, self.password)
 
     def headers(self) -> dict[str, str]:
         return {"Cookie": f"parley_session={self.session}"} if self.session else {}
@@ -450,11 +452,16 @@ class AgentClient(ProtocolClient):
 
 async def login(base_url: str, email: str, password: str) -> str:
     """Sign in over HTTP; returns the session cookie's value."""
+    return (await sign_in(base_url, email, password))[0]
+
+
+async def sign_in(base_url: str, email: str, password: str) -> tuple[str, str]:
+    """Sign in over HTTP; returns the session cookie's value and the session's CSRF token."""
     async with httpx.AsyncClient(base_url=base_url) as http:
         response = await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+    data = response.json()
     if response.status_code != 200:
-        data = response.json()
         raise ClientError(data.get("code", "http_error"), data.get("message", ""))
     session = response.cookies.get("parley_session")
     assert session is not None
-    return session
+    return session, data["csrf_token"]

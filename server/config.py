@@ -52,6 +52,10 @@ class Settings:
     replay_limit: int
     history_page_max: int
     visit_timeout_s: int
+    # Sign-in throttle: failed attempts allowed per email and per address within the window.
+    login_failures_per_email: int
+    login_failures_per_ip: int
+    login_window_s: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,6 +82,9 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_REPLAY_LIMIT": "500",
     "PARLEY_HISTORY_PAGE_MAX": "200",
     "PARLEY_VISIT_TIMEOUT_S": str(30 * 60),
+    "PARLEY_LOGIN_FAILURES_PER_EMAIL": "5",
+    "PARLEY_LOGIN_FAILURES_PER_IP": "50",
+    "PARLEY_LOGIN_WINDOW_S": "900",
 }
 
 

@@ -94,9 +94,21 @@ class TypingUpdate(Frame):
 
 
 class ConversationUpdate(Frame):
+    """Any of: a status (snoozed needs snoozed_until), an assignee (null unassigns)."""
+
     type: Literal["conversation.update"]
     conversation_id: ConversationId
-    status: Literal["open", "closed"]
+    status: Literal["open", "closed", "snoozed"] | None = None
+    # ISO 8601 with a zone, e.g. 2026-11-23T09:00:00Z
+    snoozed_until: Annotated[str, StringConstraints(max_length=40)] | None = None
+    assignee_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+
+
+class NoteAdd(Frame):
+    type: Literal["note.add"]
+    client_id: ClientId
+    conversation_id: ConversationId
+    text: str
 
 
 class PageViewFrame(Frame):
@@ -154,6 +166,7 @@ AGENT_FRAMES: dict[str, type[Frame]] = {
     "message.send": MessageSend,
     "conversation.read": ConversationRead,
     "conversation.update": ConversationUpdate,
+    "note.add": NoteAdd,
     "typing.update": TypingUpdate,
     "ping": Ping,
 }
@@ -180,6 +193,11 @@ ERROR_CODES: dict[str, str] = {
     "conversation_closed": "the conversation is closed and the visitor has another active one",
     "client_id_conflict": "that client id was used by another sender in the conversation",
     "invalid_status": "that conversation status does not exist",
+    "invalid_snooze": "snooze needs snoozed_until, a future time with a zone",
+    "assignee_invalid": "no active user with that id to assign",
+    "assignee_no_access": "the assignee may not see the conversation's channel",
+    "channel_forbidden": "you were not granted the conversation's channel",
+    "section_forbidden": "your role does not include that part of the workspace",
     "identity_unverified": "identify needs a valid user_hash (HMAC of user_id with the site's secret)",
     "invalid_email": "the email address is not valid",
     "too_many_attributes": "the visitor would have more attributes than allowed",

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from server.config import Settings
+from server.conversations.housekeeping import Housekeeper
 from server.db import Database
 from server.proactive.engine import Engine
 from server.realtime.bus import Bus, bus_from_url
@@ -55,6 +56,7 @@ class Services:
     sites: SiteCache
     ip_messages: KeyedBuckets
     proactive: Engine
+    housekeeper: Housekeeper
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -69,6 +71,7 @@ class Services:
         hub.leave_hooks.append(engine.leave)
         hub.control_hooks["proactive.changed"] = engine.forget
         return cls(
+            housekeeper=Housekeeper(db, bus, hub),
             settings=settings,
             db=db,
             bus=bus,
@@ -82,8 +85,10 @@ class Services:
     async def start(self) -> None:
         await self.bus.connect()
         await self.hub.start()
+        await self.housekeeper.start()
 
     async def stop(self) -> None:
+        await self.housekeeper.stop()
         await self.hub.stop()
         await self.bus.disconnect()
         self.db.close()

@@ -66,3 +66,12 @@ async def event_in(
 def by(author_type: str) -> Callable[[dict[str, Any]], bool]:
     """Match a message or read receipt by who made it."""
     return lambda f: (f.get("message", {}).get("author") or f.get("reader") or {}).get("type") == author_type
+
+
+async def sign_in(http: Any, email: str, password: str) -> dict[str, Any]:
+    """Sign an httpx client in; later state-changing requests carry the session's CSRF token."""
+    done = await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert done.status_code == 200, done.text
+    body: dict[str, Any] = done.json()
+    http.headers["X-CSRF-Token"] = body["csrf_token"]
+    return body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from server.accounts import store
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
 from server.accounts.store import set_password, user_by_id
@@ -21,3 +24,11 @@ async def change_password(db: Database, bus: Bus, user: User, current: str, new:
     updated = await db.read(user_by_id, user.id)
     assert updated is not None
     return updated
+
+
+async def update_user(db: Database, bus: Bus, user_id: str, changes: dict[str, Any]) -> User:
+    """An admin's change to a user. Disabling or a new password closes every one of
+    their sockets within the bus's latency; other changes reload what their sockets see."""
+    user, revoke = await db.write(lambda c: store.update_user(c, user_id, changes))
+    await bus.publish({"t": "user.revoked" if revoke else "user.access", "user_id": user.id})
+    return user

@@ -3,12 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
 
 Role = Literal["admin", "agent"]
 ROLES: tuple[str, ...] = ("admin", "agent")
+# The parts of the workspace a role may use. Admins use all of them; an agent
+# uses Conversations and Contacts unless an admin grants more.
+SECTIONS: tuple[str, ...] = ("conversations", "contacts", "proactive", "settings")
+AGENT_SECTIONS: tuple[str, ...] = ("conversations", "contacts")
 
 
 class User(SQLModel, table=True):
@@ -26,3 +31,49 @@ class User(SQLModel, table=True):
     # older version stops working.
     session_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
+    # Agents only (admins have every section); empty means AGENT_SECTIONS.
+    sections: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # False: the agent sees only the channels granted in user_channels.
+    all_channels: bool = Field(default=True)
+    # Round-robin routing hands the next conversation to whoever waited longest.
+    last_routed_at: datetime | None = Field(default=None)
+
+
+class UserChannel(SQLModel, table=True):
+    """A channel an agent without ``all_channels`` may see and answer."""
+
+    __tablename__ = "user_channels"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=40)
+    channel_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, kept for the throttle's window (shared by every server process)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_email_at", "email", "at"),
+        Index("ix_login_failures_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    email: str = Field(max_length=254)
+    ip: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class AgentPresence(SQLModel, table=True):
+    """How many workspace sockets a user has open on one server process; routing
+    picks only agents seen recently (a dead process's rows go stale)."""
+
+    __tablename__ = "agent_presence"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=40)
+    process_id: str = Field(primary_key=True, max_length=40)
+    sockets: int = Field(default=0)
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select, update
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.models import ROLES, User
+from server.accounts.models import ROLES, SECTIONS, LoginFailure, User
 from server.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
-from server.errors import InvalidInput, Unauthorized
+from server.errors import InvalidInput, LimitExceeded, NotFound, Unauthorized
+from server.ids import utcnow
 
 users = User.__table__  # type: ignore[attr-defined]
 
@@ -61,3 +65,120 @@ def set_password(conn: Connection, user_id: str, password: str) -> None:
 def user_by_email(conn: Connection, email: str) -> User | None:
     row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings().first()
     return User.model_validate(dict(row)) if row else None
+
+
+def list_users(conn: Connection) -> list[User]:
+    rows = conn.execute(select(users).order_by(users.c.name)).mappings()
+    return [User.model_validate(dict(r)) for r in rows]
+
+
+# -- sign-in throttle ------------------------------------------------------------------
+
+failures = LoginFailure.__table__  # type: ignore[attr-defined]
+
+
+def check_throttle(
+    conn: Connection, email: str, ip: str, *, per_email: int, per_ip: int, window_s: int
+) -> None:
+    """Refuse a sign-in while an account or an address has too many recent failures."""
+    since = utcnow() - timedelta(seconds=window_s)
+    email = email.strip().lower()
+    for column, value, limit in ((failures.c.email, email, per_email), (failures.c.ip, ip, per_ip)):
+        recent = conn.execute(
+            select(failures.c.at)
+            .where(column == value, failures.c.at >= since)
+            .order_by(failures.c.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) >= limit:
+            oldest = min(r[0] for r in recent)
+            retry = max(1, int((oldest - since).total_seconds()) + 1)
+            raise LimitExceeded(
+                f"too many failed sign-ins; try again in {retry} seconds",
+                code="too_many_attempts",
+                retry_after_s=retry,
+            )
+
+
+def record_failure(conn: Connection, email: str, ip: str, window_s: int) -> None:
+    now = utcnow()
+    conn.execute(insert(failures).values(email=email.strip().lower()[:254], ip=ip[:64], at=now))
+    # Keep the table to the window's worth.
+    conn.execute(delete(failures).where(failures.c.at < now - timedelta(seconds=2 * window_s)))
+
+
+def clear_failures(conn: Connection, email: str) -> None:
+    conn.execute(delete(failures).where(failures.c.email == email.strip().lower()))
+
+
+# -- the team, as admins manage it --------------------------------------------------------
+
+
+def update_user(conn: Connection, user_id: str, changes: dict[str, Any]) -> tuple[User, bool]:
+    """Apply an admin's changes; returns the user and whether their sessions must end."""
+    from server.accounts.access import grant_channels
+    from server.proactive.models import Channel
+
+    user = user_by_id(conn, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id!r}", code="user_not_found")
+    allowed = {"name", "role", "sections", "all_channels", "channels", "is_active", "password"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"a user has no {unknown[0]!r}; use {', '.join(sorted(allowed))}", code="invalid_input"
+        )
+    values: dict[str, Any] = {}
+    revoke = False
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
+            raise InvalidInput("name: 1 to 200 characters", code="invalid_input", field="name")
+        values["name"] = name.strip()
+    if "role" in changes:
+        if changes["role"] not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role", field="role")
+        values["role"] = changes["role"]
+    if "sections" in changes:
+        sections = changes["sections"]
+        if not isinstance(sections, list) or not set(sections) <= set(SECTIONS) or not sections:
+            raise InvalidInput(
+                f"sections: a non-empty list of {', '.join(SECTIONS)}", code="invalid_input", field="sections"
+            )
+        values["sections"] = [s for s in SECTIONS if s in sections]
+    if "all_channels" in changes:
+        if not isinstance(changes["all_channels"], bool):
+            raise InvalidInput("all_channels: true or false", code="invalid_input", field="all_channels")
+        values["all_channels"] = changes["all_channels"]
+    if "is_active" in changes:
+        if not isinstance(changes["is_active"], bool):
+            raise InvalidInput("is_active: true or false", code="invalid_input", field="is_active")
+        values["is_active"] = changes["is_active"]
+        revoke = revoke or not changes["is_active"]
+    if "password" in changes:
+        password = changes["password"]
+        if not isinstance(password, str) or len(password) < MIN_LENGTH:
+            raise InvalidInput(
+                f"password must be at least {MIN_LENGTH} characters",
+                code="password_too_short",
+                field="password",
+            )
+        values["password_hash"] = hash_password(password)
+        revoke = True
+    if revoke:
+        values["session_version"] = user.session_version + 1
+    if "channels" in changes:
+        wanted = changes["channels"]
+        if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
+            raise InvalidInput("channels: a list of channel ids", code="invalid_input", field="channels")
+        table = Channel.__table__  # type: ignore[attr-defined]
+        known = {r[0] for r in conn.execute(select(table.c.id).where(table.c.id.in_(wanted)))}
+        missing = [c for c in wanted if c not in known]
+        if missing:
+            raise InvalidInput(f"no channel {missing[0]!r}", code="channel_not_found", field="channels")
+        grant_channels(conn, user_id, wanted)
+    if values:
+        conn.execute(update(users).where(users.c.id == user_id).values(**values))
+    updated = user_by_id(conn, user_id)
+    assert updated is not None
+    return updated, revoke

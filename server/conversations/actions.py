@@ -58,6 +58,7 @@ async def send_message(
     max_chars: int,
     site_id: str | None = None,
     visitor_id: str | None = None,
+    channel_kind: str = "web",
 ) -> dict[str, Any]:
     check_text(text, max_chars)
     change = await _commit(
@@ -69,6 +70,7 @@ async def send_message(
         conversation_id=conversation_id,
         site_id=site_id,
         visitor_id=visitor_id,
+        channel_kind=channel_kind,
     )
     await _publish(bus, change)
     assert change.ack is not None
@@ -100,6 +102,32 @@ async def set_status(db: Database, bus: Bus, *, conversation_id: str, status: st
     await _publish(bus, change)
 
 
+async def update(
+    db: Database, bus: Bus, *, conversation_id: str, by: Author, **changes: Any
+) -> dict[str, Any]:
+    """Status, snooze and assignee changes (see store.update_conversation); returns the summary."""
+    change = await _commit(db, store.update_conversation, conversation_id=conversation_id, by=by, **changes)
+    await _publish(bus, change)
+    return change.conversation
+
+
+async def wake(db: Database, bus: Bus, *, conversation_id: str, by: Author) -> None:
+    change = await _commit(db, store.wake, conversation_id=conversation_id, by=by)
+    await _publish(bus, change)
+
+
+async def add_note(
+    db: Database, bus: Bus, *, author: Author, client_id: str, text: str, conversation_id: str, max_chars: int
+) -> dict[str, Any]:
+    check_text(text, max_chars)
+    change = await _commit(
+        db, store.post_note, author=author, client_id=client_id, text=text, conversation_id=conversation_id
+    )
+    await _publish(bus, change)
+    assert change.ack is not None
+    return change.ack
+
+
 async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, active: bool) -> None:
     """Ephemeral: published, never stored, never replayed."""
     await bus.publish(
@@ -109,6 +137,7 @@ async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, acti
                 "id": conversation["id"],
                 "visitor_id": conversation["visitor_id"],
                 "site_id": conversation["site_id"],
+                "channel_id": conversation.get("channel_id"),
             },
             "frame": {
                 "type": "typing.updated",
@@ -130,6 +159,7 @@ async def start_from_proactive(
     sender: Author,
     texts: list[str],
     tags: list[str],
+    channel_kind: str = "web",
 ) -> dict[str, Any]:
     change = await _commit(
         db,
@@ -140,6 +170,7 @@ async def start_from_proactive(
         sender=sender,
         texts=texts,
         tags=tags,
+        channel_kind=channel_kind,
     )
     await _publish(bus, change)
     return change.conversation

@@ -129,6 +129,7 @@ def page(
     query: str = "",
     limit: int = 50,
     before: datetime | None = None,
+    channels: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     if view not in VIEWS:
         raise InvalidInput(f"view={view!r}: use {', '.join(VIEWS)}", code="invalid_parameter")
@@ -142,6 +143,8 @@ def page(
         where.append(c.c.assignee_id.is_(None))
     if before is not None:
         where.append(c.c.last_activity_at < before)
+    if channels is not None:
+        where.append(c.c.channel_id.in_(sorted(channels)))
     columns = select(c, visitors.c.name, visitors.c.email, visitors.c.phone).join(
         visitors, visitors.c.id == c.c.visitor_id
     )
@@ -153,7 +156,9 @@ def page(
         picked = [
             dict(r)
             for r in conn.execute(columns.where(c.c.visitor_id.in_(ids))).mappings()
-            if _keeps(r, view, status, user_id, before) and matching.keeps(r)
+            if _keeps(r, view, status, user_id, before)
+            and matching.keeps(r)
+            and (channels is None or r["channel_id"] in channels)
         ]
         picked.sort(key=lambda r: r["last_activity_at"], reverse=True)
         rows: Any = picked[: limit + 1]
@@ -203,14 +208,15 @@ def _keeps(row: Any, view: str, status: str, user_id: str, before: datetime | No
     return view == "all" or row["assignee_id"] is None
 
 
-def badge(conn: Connection, user_id: str) -> dict[str, int]:
+def badge(conn: Connection, user_id: str, channels: frozenset[str] | None = None) -> dict[str, int]:
     """What the side menu's red badge and the tab title count: open conversations new or unanswered."""
     c = conversations
     mine_or_free = (c.c.assignee_id == user_id) | c.c.assignee_id.is_(None)
+    where = [c.c.status == "open", mine_or_free, c.c.last_visitor_seq > c.c.last_agent_seq]
+    if channels is not None:
+        where.append(c.c.channel_id.in_(sorted(channels)))
     rows = conn.execute(
-        select(c.c.agent_read_seq, c.c.last_visitor_seq, c.c.last_agent_seq).where(
-            c.c.status == "open", mine_or_free, c.c.last_visitor_seq > c.c.last_agent_seq
-        )
+        select(c.c.agent_read_seq, c.c.last_visitor_seq, c.c.last_agent_seq).where(*where)
     ).all()
     return {
         "unread": sum(1 for r in rows if r[0] < r[1]),

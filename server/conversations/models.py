@@ -45,6 +45,10 @@ class Conversation(SQLModel, table=True):
     last_visitor_seq: int = Field(default=0)
     last_agent_seq: int = Field(default=0)
     last_preview: str = Field(default="", max_length=140)
+    # Which of the site's channels it came through: decides which agents see it.
+    channel_id: str | None = Field(default=None, max_length=40)
+    # Snoozed: hidden from Open (and Closed) until then, or until the visitor writes.
+    snoozed_until: datetime | None = Field(default=None, index=True)
 
 
 class Message(SQLModel, table=True):
@@ -75,4 +79,15 @@ class ConversationEvent(SQLModel, table=True):
     # Message events point at their row instead of copying the text.
     message_id: str | None = Field(default=None, foreign_key="messages.id", max_length=40)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CannedResponse(SQLModel, table=True):
+    """A saved reply agents insert by typing its shortcut (``/refund``) in the composer."""
+
+    __tablename__ = "canned_responses"
+
+    id: str = Field(default_factory=lambda: new_id("cnd"), primary_key=True, max_length=40)
+    shortcut: str = Field(unique=True, max_length=40)
+    text: str = Field(max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)

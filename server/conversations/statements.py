@@ -89,12 +89,14 @@ class Statement:
 
 _CONVERSATION = (
     "SELECT id, site_id, visitor_id, status, assignee_id, last_seq, visitor_read_seq, agent_read_seq, "
-    "last_visitor_seq, last_agent_seq, last_preview, "
+    "last_visitor_seq, last_agent_seq, last_preview, channel_id, snoozed_until, "
     "created_at, last_activity_at, closed_at, closed_by FROM conversations WHERE id = :id"
 )
 # SQLite has one writer at a time, so its plain SELECT is already a lock.
 LOCK_CONVERSATION = Statement(
-    _CONVERSATION, times=("created_at", "last_activity_at", "closed_at"), postgres_suffix=" FOR UPDATE"
+    _CONVERSATION,
+    times=("created_at", "last_activity_at", "closed_at", "snoozed_until"),
+    postgres_suffix=" FOR UPDATE",
 )
 MESSAGE_BY_CLIENT_ID = Statement(
     "SELECT id, conversation_id, seq, author_type, author_id, client_id, created_at FROM messages "
@@ -125,6 +127,7 @@ UPDATE_CONVERSATION = Statement(
     "UPDATE conversations SET status = :status, assignee_id = :assignee_id, last_seq = :last_seq, "
     "visitor_read_seq = :visitor_read_seq, agent_read_seq = :agent_read_seq, "
     "last_visitor_seq = :last_visitor_seq, last_agent_seq = :last_agent_seq, last_preview = :last_preview, "
-    "last_activity_at = :last_activity_at, closed_at = :closed_at, closed_by = :closed_by WHERE id = :id",
-    times=("last_activity_at", "closed_at"),
+    "last_activity_at = :last_activity_at, closed_at = :closed_at, closed_by = :closed_by, "
+    "snoozed_until = :snoozed_until WHERE id = :id",
+    times=("last_activity_at", "closed_at", "snoozed_until"),
 )

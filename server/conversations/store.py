@@ -9,16 +9,19 @@ can insert it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.conversations import statements as sql
+from server.conversations import workflow
 from server.conversations.frames import conversation_summary, event_frame
-from server.conversations.models import Conversation, ConversationEvent, Message
+from server.conversations.models import STATUSES, Conversation, ConversationEvent, Message
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, new_id, utcnow
+from server.proactive.models import Channel
 
 # A row as the hot-path statements return it.
 Row = dict[str, Any]
@@ -26,6 +29,7 @@ Row = dict[str, Any]
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]
 events = ConversationEvent.__table__  # type: ignore[attr-defined]
+channels = Channel.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,14 @@ class _Appender:
     def append(self, type_: str, data: dict[str, Any], message: dict[str, Any] | None = None) -> int:
         self.state["last_seq"] += 1
         seq = self.state["last_seq"]
-        if message is not None:
+        if message is not None and type_ == "message.created":
             # What the inbox shows without reading messages: who spoke last, and what.
-            side = "last_visitor_seq" if message["author_type"] == "visitor" else "last_agent_seq"
-            self.state[side] = seq
+            # Greetings and other system messages answer nobody.
+            side = {"visitor": "last_visitor_seq", "agent": "last_agent_seq"}.get(message["author_type"])
+            if side is not None:
+                self.state[side] = seq
             self.state["last_preview"] = message["text"][:140]
+        if message is not None:
             message = {
                 **message,
                 "seq": seq,
@@ -112,6 +119,7 @@ class _Appender:
             "last_activity_at",
             "closed_at",
             "closed_by",
+            "snoozed_until",
         )
         sql.UPDATE_CONVERSATION.run(self.conn, {k: self.state[k] for k in (*keys, "id")})
         return conversation_summary(self.state)
@@ -152,8 +160,16 @@ def _duplicate(existing: Row, author: Author) -> Change:
     return Change(conversation={"id": existing["conversation_id"]}, ack=_ack(existing, True))
 
 
-def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tuple[Row, bool]:
-    """The visitor's one non-closed conversation, created if there is none."""
+def _channel_id(conn: Connection, site_id: str, kind: str) -> str | None:
+    return conn.execute(
+        select(channels.c.id).where(channels.c.site_id == site_id, channels.c.kind == kind)
+    ).scalar()
+
+
+def _active_conversation(
+    conn: Connection, site_id: str, visitor_id: str, channel_kind: str = "web"
+) -> tuple[Row, bool]:
+    """The visitor's one non-closed conversation, created (in the channel) if there is none."""
     active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
     found = active["id"] if active else None
     if found is not None:
@@ -167,6 +183,7 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
                     id=conversation_id,
                     site_id=site_id,
                     visitor_id=visitor_id,
+                    channel_id=_channel_id(conn, site_id, channel_kind),
                     status="open",
                     last_seq=0,
                     visitor_read_seq=0,
@@ -189,24 +206,65 @@ def _active_conversation(conn: Connection, site_id: str, visitor_id: str) -> tup
 
 
 def _reopen(appender: _Appender, conn: Connection, by: Author) -> None:
-    # This one is closed, so the visitor's active conversation, if any, is another.
-    active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": appender.state["visitor_id"]})
-    if active is not None:
-        other = active["id"]
-        raise ConversationConflict(
-            f"conversation {appender.state['id']!r} is closed and {other!r} is the visitor's active one",
-            active_conversation_id=other,
-        )
-    appender.set(status="open", closed_at=None, closed_by=None)
+    _reopened(appender, conn)
     appender.append("conversation.updated", _status_data(appender.state, by))
+
+
+def _reopened(appender: _Appender, conn: Connection) -> None:
+    if appender.state["status"] == "closed":
+        # This one is closed, so the visitor's active conversation, if any, is another.
+        active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": appender.state["visitor_id"]})
+        if active is not None:
+            other = active["id"]
+            raise ConversationConflict(
+                f"conversation {appender.state['id']!r} is closed and {other!r} is the visitor's active one",
+                active_conversation_id=other,
+            )
+    appender.set(status="open", closed_at=None, closed_by=None, snoozed_until=None)
 
 
 def _status_data(state: dict[str, Any], by: Author) -> dict[str, Any]:
     return {
         "status": state["status"],
         "assignee_id": state["assignee_id"],
+        "snoozed_until": iso(state.get("snoozed_until")),
+        "closed_at": iso(state.get("closed_at")),
         "by": {"type": by.type, "id": by.id, "name": by.name},
     }
+
+
+SYSTEM = Author("system", None, None)
+
+
+def _system_message(appender: _Appender, text: str, kind: str) -> None:
+    message = {
+        "id": new_id("msg"),
+        "author_type": "system",
+        "author_id": None,
+        "client_id": f"{kind}.{appender.state['last_seq'] + 1}",
+        "text": text,
+    }
+    appender.append("message.created", {"author_name": None, "kind": kind}, message)
+
+
+def _arrival(appender: _Appender, conn: Connection, *, greet: bool) -> None:
+    """A conversation a visitor just started or reopened: greeting, away message, routing."""
+    policy = workflow.site_policy(conn, appender.state["site_id"])
+    if greet and policy.greeting:
+        _system_message(appender, policy.greeting, "greeting")
+    away = workflow.away_text(policy, appender.now)
+    if away:
+        _system_message(appender, away, "away")
+    if appender.state["assignee_id"] is None:
+        picked = workflow.pick_agent(
+            conn, channel_id=appender.state["channel_id"], routing=policy.routing, now=appender.now
+        )
+        if picked is not None:
+            appender.set(assignee_id=picked)
+            appender.append("conversation.updated", _status_data(appender.state, ROUTING))
+
+
+ROUTING = Author("system", None, "Routing")
 
 
 def post_message(
@@ -218,6 +276,7 @@ def post_message(
     conversation_id: str | None,
     site_id: str | None = None,
     visitor_id: str | None = None,
+    channel_kind: str = "web",
 ) -> Change:
     """Store a message once per client id; a repeat returns the first ack."""
     if conversation_id is None:
@@ -226,7 +285,7 @@ def post_message(
         existing = _visitor_message_by_client_id(conn, visitor_id, client_id)
         if existing is not None:
             return _duplicate(existing, author)
-        row, created = _active_conversation(conn, site_id, visitor_id)
+        row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
     else:
         row, created = _locked(conn, conversation_id), False
         if author.type == "visitor" and row["visitor_id"] != visitor_id:
@@ -237,9 +296,11 @@ def post_message(
             return _duplicate(existing, author)
 
     appender = _Appender(conn, row)
+    arrived = created
     if created:
         appender.append("conversation.created", {"visitor_id": row["visitor_id"], "status": "open"})
     elif appender.state["status"] != "open":
+        arrived = True
         _reopen(appender, conn, author)
     if author.type == "agent" and appender.state["assignee_id"] is None:
         # The agent who answers an unassigned conversation takes it.
@@ -253,6 +314,28 @@ def post_message(
         "text": text,
     }
     seq = appender.append("message.created", _author_data(author), message)
+    if arrived and author.type == "visitor":
+        _arrival(appender, conn, greet=created)
+    summary = appender.flush()
+    ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
+    return Change(conversation=summary, frames=appender.frames, ack=ack)
+
+
+def post_note(conn: Connection, *, author: Author, client_id: str, text: str, conversation_id: str) -> Change:
+    """An internal note: in the conversation's sequence for agents, never sent to the visitor."""
+    row = _locked(conn, conversation_id)
+    existing = _existing_message(conn, conversation_id, client_id)
+    if existing is not None:
+        return _duplicate(existing, author)
+    appender = _Appender(conn, row)
+    message = {
+        "id": new_id("msg"),
+        "author_type": author.type,
+        "author_id": author.id,
+        "client_id": client_id,
+        "text": text,
+    }
+    seq = appender.append("note.created", _author_data(author), message)
     summary = appender.flush()
     ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
     return Change(conversation=summary, frames=appender.frames, ack=ack)
@@ -286,19 +369,112 @@ def mark_read(
     return Change(conversation=appender.flush(), frames=appender.frames)
 
 
-def set_status(conn: Connection, *, conversation_id: str, status: str, by: Author) -> Change:
-    if status not in ("open", "closed"):
-        raise InvalidInput(f"status must be open or closed, not {status!r}", code="invalid_status")
+UNSET: Any = object()
+
+
+def update_conversation(
+    conn: Connection,
+    *,
+    conversation_id: str,
+    by: Author,
+    status: str | None = None,
+    snoozed_until: datetime | None = None,
+    assignee_id: str | None = UNSET,
+) -> Change:
+    """An agent's change: status (open, closed, snoozed until a time) and/or assignee.
+
+    Closing follows the site's closing logic (keep or drop the assignee);
+    each change is one ``conversation.updated`` event.
+    """
     row = _locked(conn, conversation_id)
     appender = _Appender(conn, row)
-    if row["status"] == status:
-        return Change(conversation=conversation_summary(appender.state))
-    if status == "open":
-        _reopen(appender, conn, by)
-    else:
-        appender.set(status="closed", closed_at=appender.now, closed_by=by.id)
-        appender.append("conversation.updated", _status_data(appender.state, by))
+    state = appender.state
+    before = (state["status"], state["assignee_id"], state["snoozed_until"])
+    if assignee_id is not UNSET and assignee_id != state["assignee_id"]:
+        if assignee_id is not None:
+            _check_assignee(conn, assignee_id, state["channel_id"])
+        appender.set(assignee_id=assignee_id)
+    if status == "open" and state["status"] != "open":
+        _reopened(appender, conn)
+    elif status == "closed" and state["status"] != "closed":
+        appender.set(status="closed", closed_at=appender.now, closed_by=by.id, snoozed_until=None)
+        if workflow.site_policy(conn, state["site_id"]).closing == "drop" and assignee_id is UNSET:
+            appender.set(assignee_id=None)
+    elif status == "snoozed":
+        if snoozed_until is None or snoozed_until <= appender.now:
+            raise InvalidInput("snooze until a time in the future", code="invalid_snooze")
+        if state["status"] == "closed":
+            _reopened(appender, conn)
+        appender.set(status="snoozed", snoozed_until=snoozed_until, closed_at=None, closed_by=None)
+    elif status is not None and status not in STATUSES:
+        raise InvalidInput(
+            f"status must be one of {', '.join(STATUSES)}, not {status!r}", code="invalid_status"
+        )
+    if (state["status"], state["assignee_id"], state["snoozed_until"]) == before:
+        return Change(conversation=conversation_summary(state))
+    appender.append("conversation.updated", _status_data(state, by))
     return Change(conversation=appender.flush(), frames=appender.frames)
+
+
+def _check_assignee(conn: Connection, user_id: str, channel_id: str | None) -> None:
+    from server.accounts.access import access_of
+    from server.accounts.store import user_by_id
+
+    user = user_by_id(conn, user_id)
+    if user is None or not user.is_active:
+        raise InvalidInput(f"no active user {user_id!r} to assign", code="assignee_invalid")
+    if not access_of(conn, user).sees(channel_id):
+        raise InvalidInput(
+            f"{user.name} has no access to this conversation's channel", code="assignee_no_access"
+        )
+
+
+def set_status(conn: Connection, *, conversation_id: str, status: str, by: Author) -> Change:
+    """Open or close (the chat core's frame, kept for clients that send only a status)."""
+    return update_conversation(conn, conversation_id=conversation_id, by=by, status=status)
+
+
+def wake(conn: Connection, *, conversation_id: str, by: Author) -> Change:
+    """Reopen a snoozed conversation whose time has come (nothing if it changed meanwhile)."""
+    row = _locked(conn, conversation_id)
+    appender = _Appender(conn, row)
+    until = row["snoozed_until"]
+    if row["status"] != "snoozed" or until is None or until > appender.now:
+        return Change(conversation=conversation_summary(appender.state))
+    _reopen(appender, conn, by)
+    return Change(conversation=appender.flush(), frames=appender.frames)
+
+
+def wake_snoozed(conn: Connection, now: datetime, limit: int = 100) -> list[str]:
+    """Snoozed conversations whose time has come."""
+    return [
+        r[0]
+        for r in conn.execute(
+            select(conversations.c.id)
+            .where(conversations.c.status == "snoozed", conversations.c.snoozed_until <= now)
+            .limit(limit)
+        )
+    ]
+
+
+def prune_history(conn: Connection, conversation_id: str, keep: int) -> int:
+    """Drop a conversation's events before its ``keep`` latest messages; how many went."""
+    cutoff = conn.execute(
+        select(messages.c.seq)
+        .where(messages.c.conversation_id == conversation_id)
+        .order_by(messages.c.seq.desc())
+        .offset(keep - 1)
+        .limit(1)
+    ).scalar()
+    if cutoff is None:
+        return 0
+    gone = conn.execute(
+        delete(events).where(events.c.conversation_id == conversation_id, events.c.seq < cutoff)
+    ).rowcount
+    conn.execute(
+        delete(messages).where(messages.c.conversation_id == conversation_id, messages.c.seq < cutoff)
+    )
+    return int(gone or 0)
 
 
 _EVENT_COLUMNS = (
@@ -359,6 +535,15 @@ def events_before(
     return _frames(conversation_id, list(reversed(rows)))
 
 
+def first_visitor_message_at(conn: Connection, conversation_id: str) -> datetime | None:
+    found: datetime | None = conn.execute(
+        select(func.min(messages.c.created_at)).where(
+            messages.c.conversation_id == conversation_id, messages.c.author_type == "visitor"
+        )
+    ).scalar()
+    return found
+
+
 def oldest_seq(conn: Connection, conversation_id: str) -> int | None:
     return conn.execute(
         select(func.min(events.c.seq)).where(events.c.conversation_id == conversation_id)
@@ -384,9 +569,11 @@ def visitor_conversations(
 
 
 def recent_conversations(
-    conn: Connection, *, limit: int = 100, status: str | None = "open"
+    conn: Connection, *, limit: int = 100, status: str | None = "open", channels: frozenset[str] | None = None
 ) -> list[dict[str, Any]]:
     query = select(conversations)
+    if channels is not None:
+        query = query.where(conversations.c.channel_id.in_(sorted(channels)))
     if status is not None:
         query = query.where(conversations.c.status == status)
     rows = conn.execute(query.order_by(conversations.c.last_activity_at.desc()).limit(limit)).mappings().all()
@@ -398,7 +585,7 @@ def replay_window(
 ) -> dict[str, Any] | None:
     """Events after a cursor, or why they cannot be replayed (frames None)."""
     row = conn.execute(
-        select(conversations.c.visitor_id, conversations.c.last_seq).where(
+        select(conversations.c.visitor_id, conversations.c.last_seq, conversations.c.channel_id).where(
             conversations.c.id == conversation_id
         )
     ).first()
@@ -407,6 +594,7 @@ def replay_window(
     last = row.last_seq if up_to is None else min(up_to, row.last_seq)
     window: dict[str, Any] = {
         "visitor_id": row.visitor_id,
+        "channel_id": row.channel_id,
         "last_seq": row.last_seq,
         "frames": None,
     }
@@ -430,12 +618,14 @@ def start_from_proactive(
     sender: Author,
     texts: list[str],
     tags: list[str],
+    channel_kind: str = "web",
 ) -> Change:
-    """The visitor's conversation opened by a proactive message: its texts first, its tags on.
+    """The visitor's conversation opened by a proactive message: its texts first, its tags on,
+    then routed like any conversation a visitor starts.
 
     Each text has a client id made from the delivery, so a repeat adds nothing.
     """
-    row, created = _active_conversation(conn, site_id, visitor_id)
+    row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
     appender = _Appender(conn, row)
     if created:
         appender.append("conversation.created", {"visitor_id": visitor_id, "status": "open", "tags": tags})
@@ -454,6 +644,8 @@ def start_from_proactive(
     merged = list(dict.fromkeys([*(current or []), *tags]))
     if merged != (current or []):
         conn.execute(update(conversations).where(conversations.c.id == row["id"]).values(tags=merged))
+    if created:
+        _arrival(appender, conn, greet=False)
     summary = appender.flush()
     summary["tags"] = merged
     return Change(conversation=summary, frames=appender.frames)

@@ -91,6 +91,7 @@ async def _open(
         sender=_sender(chan, site_name),
         texts=texts,
         tags=msg.tags,
+        channel_kind=chan.kind if chan is not None else "web",
     )
     cid = conversation["id"]
 
@@ -132,4 +133,5 @@ async def followup(
         sender=_sender(chan, site_name),
         texts=[text],
         tags=[],
+        channel_kind=chan.kind if chan is not None else "web",
     )

@@ -20,7 +20,7 @@ from server.realtime.limits import TokenBucket
 
 class Connection:
     __slots__ = (
-        "closed", "conversations", "cursors", "draining", "frames_bucket", "ip", "kind",
+        "access", "closed", "conversations", "cursors", "draining", "frames_bucket", "ip", "kind",
         "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "site_id",
         "strikes", "user", "visitor_id", "ws",
     )  # fmt: skip
@@ -34,6 +34,8 @@ class Connection:
         self.site_id: str | None = None
         self.visitor_id: str | None = None
         self.user: Any = None
+        # An agent socket's server.accounts.access.Access: which conversations it receives.
+        self.access: Any = None
         # conversation id -> last sequence number this socket has been sent
         self.cursors: dict[str, int] = {}
         # conversations a visitor socket may touch, checked once then remembered (visitors only)

@@ -27,6 +27,9 @@ from server.realtime.connection import Connection
 
 log = logging.getLogger(__name__)
 
+# Events in a conversation's sequence that visitors never receive (internal notes).
+AGENTS_ONLY = frozenset({"note.created"})
+
 # A socket that lets this many frames pile up unread is cut off rather than
 # letting its backlog grow without bound.
 MAX_OUTBOX = 2000
@@ -45,6 +48,8 @@ class Hub:
         self._background: set[asyncio.Task[Any]] = set()
         # Called when a socket goes (e.g. to cancel its proactive timers).
         self.leave_hooks: list[Callable[[Connection], None]] = []
+        # Called when a socket's identity is known (e.g. an agent comes online).
+        self.join_hooks: list[Callable[[Connection], None]] = []
         # Envelopes for the process itself, by type (e.g. "proactive.changed").
         self.control_hooks: dict[str, Callable[[Envelope], None]] = {}
 
@@ -80,6 +85,8 @@ class Hub:
             self.visitors.setdefault(conn.visitor_id, set()).add(conn)
         else:
             self.agents.add(conn)
+        for hook in self.join_hooks:
+            hook(conn)
 
     def remove(self, conn: Connection) -> None:
         conn.closed = True
@@ -113,16 +120,21 @@ class Hub:
         kind = envelope["t"]
         if kind == "events":
             yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
-            yield from self.agents
+            yield from self._agents_of(envelope["conversation"])
         elif kind == "typing":
             author = envelope["frame"]["author"]
             if author["type"] != "visitor":
                 yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
-            yield from (a for a in self.agents if a.user_id != author["id"])
-        elif kind == "user.revoked":
+            yield from (a for a in self._agents_of(envelope["conversation"]) if a.user_id != author["id"])
+        elif kind in ("user.revoked", "user.access"):
             yield from (a for a in self.agents if a.user_id == envelope["user_id"])
         elif kind == "bus.resync":
             yield from self.connections
+
+    def _agents_of(self, conversation: dict[str, Any]) -> Iterable[Connection]:
+        """Agent sockets whose user may see the conversation's channel."""
+        channel = conversation.get("channel_id")
+        return (a for a in self.agents if a.access is None or a.access.sees(channel))
 
     def route(self, envelope: Envelope) -> None:
         hook = self.control_hooks.get(envelope["t"])
@@ -132,6 +144,8 @@ class Hub:
         for conn in self.recipients(envelope):
             if envelope["t"] == "user.revoked":
                 self._spawn(self._revoke(conn))
+            elif envelope["t"] == "user.access":
+                self._spawn(self._reload_access(conn))
             else:
                 self.enqueue(conn, envelope)
 
@@ -141,6 +155,22 @@ class Hub:
         with contextlib.suppress(Exception):
             await conn.send(error_frame("session_revoked", "your session was revoked; sign in again"))
         await self.close(conn, 4401, "session_revoked")
+
+    async def _reload_access(self, conn: Connection) -> None:
+        """An admin changed what the user may see: later envelopes follow the new grants."""
+        from server.accounts.access import access_of
+        from server.accounts.store import user_by_id
+
+        def load(c: Any) -> Any:
+            user = user_by_id(c, conn.user_id or "")
+            return None if user is None else access_of(c, user)
+
+        access = await self.db.read(load)
+        if access is not None and not conn.closed:
+            conn.access = access
+            conn.user = access.user
+            with contextlib.suppress(Exception):
+                await conn.send({"type": "access.updated", **access.public()})
 
     async def _listen(self) -> None:
         async for envelope in self.bus.listen():
@@ -200,6 +230,8 @@ class Hub:
         conn.cursors[conversation_id] = seq
         if conn.kind == "visitor":
             conn.conversations.add(conversation_id)
+            if frame["type"] in AGENTS_ONLY:
+                return
         if text is None:
             await conn.send(frame)
         else:
@@ -229,7 +261,11 @@ class Hub:
         window = await self.db.read(
             store.replay_window, conversation_id, after, self.settings.replay_limit, up_to
         )
-        if window is None or (conn.kind == "visitor" and window["visitor_id"] != conn.visitor_id):
+        if (
+            window is None
+            or (conn.kind == "visitor" and window["visitor_id"] != conn.visitor_id)
+            or (conn.access is not None and not conn.access.sees(window["channel_id"]))
+        ):
             await conn.send(
                 error_frame(
                     "conversation_not_found",
@@ -257,6 +293,8 @@ class Hub:
         for frame in window["frames"]:
             if frame["seq"] > conn.cursors[conversation_id]:
                 conn.cursors[conversation_id] = frame["seq"]
+                if conn.kind == "visitor" and frame["type"] in AGENTS_ONLY:
+                    continue
                 await conn.send(frame)
 
     # -- liveness ------------------------------------------------------------------

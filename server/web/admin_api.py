@@ -5,20 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.accounts.models import User
-from server.errors import Forbidden, NotFound
+from server.errors import NotFound
 from server.services import services_of
 from server.sites import widget
 from server.sites.store import update_widget_settings
 from server.tracking.reports import visitor_profile
-from server.web.auth import current_user, read_json
-
-
-async def admin(request: Request) -> User:
-    user = await current_user(request)
-    if user.role != "admin":
-        raise Forbidden("only admins may change a site's settings", code="forbidden")
-    return user
+from server.web.auth import current_user, read_json, signed_in
 
 
 async def widget_settings_api(request: Request) -> Response:
@@ -30,7 +22,7 @@ async def widget_settings_api(request: Request) -> Response:
         if site is None:
             raise NotFound(f"no site {key!r}", code="site_unknown")
         return JSONResponse({"widget": widget.settings_of(site)})
-    await admin(request)
+    await signed_in(request, "settings")
     changes = widget.validate(await read_json(request))
     site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
     services.sites.forget(key)
@@ -38,6 +30,6 @@ async def widget_settings_api(request: Request) -> Response:
 
 
 async def visitor_api(request: Request) -> Response:
-    await current_user(request)
+    await signed_in(request, "contacts")
     services = services_of(request)
     return JSONResponse(await services.db.read(visitor_profile, request.path_params["id"]))

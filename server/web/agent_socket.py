@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from starlette.websockets import WebSocket
 
-from server.accounts.models import User
+from server.accounts.access import Access
 from server.conversations import actions, store
 from server.conversations.store import Author
 from server.errors import InvalidInput, Unauthorized
@@ -16,11 +19,12 @@ from server.protocol import (
     ConversationUpdate,
     FrameError,
     MessageSend,
+    NoteAdd,
     TypingUpdate,
 )
 from server.realtime.connection import Connection
 from server.services import Services, services_of
-from server.web.auth import current_user, user_json
+from server.web.auth import signed_in, user_json
 from server.web.sockets import Session, admit, deny, reply
 
 RECENT_CONVERSATIONS = 200
@@ -42,27 +46,42 @@ async def agent_socket(ws: WebSocket) -> None:
         await deny(ws, 403, "origin_not_allowed", "the agent socket accepts only this server's pages")
         return
     try:
-        user = await current_user(ws)
+        access = await signed_in(ws)
     except Unauthorized as exc:
         await deny(ws, 401, exc.code, exc.message)
         return
-    await admit(services, ws, AgentSession(services, user))
+    if not access.can("conversations"):
+        await deny(ws, 403, "section_forbidden", "your role does not include Conversations")
+        return
+    await admit(services, ws, AgentSession(services, access))
 
 
 class AgentSession(Session):
     kind = "agent"
     frames = AGENT_FRAMES
 
-    def __init__(self, services: Services, user: User) -> None:
+    def __init__(self, services: Services, access: Access) -> None:
         super().__init__(services)
-        self.user = user
-        self.author = Author("agent", user.id, user.name, user.avatar_url)
+        self.user = access.user
+        self.initial_access = access
+        self.author = Author("agent", self.user.id, self.user.name, self.user.avatar_url)
+
+    async def _conversation(self, conn: Connection, conversation_id: str) -> dict[str, Any]:
+        """A conversation this socket's user may act on (channel_forbidden otherwise)."""
+        found = await self.services.db.read(store.conversation, conversation_id)
+        conn.access.check(found)
+        return found
+
+    async def _check(self, conn: Connection, conversation_id: str) -> None:
+        if conn.access.channels is not None:  # everyone else sees every channel
+            await self._conversation(conn, conversation_id)
 
     async def hello(self, conn: Connection, frame: AgentHello) -> None:
         if conn.ready:
             raise FrameError("hello was already answered on this connection", code="hello_repeated")
+        access = conn.access = self.initial_access
         conversations = await self.services.db.read(
-            lambda c: store.recent_conversations(c, limit=RECENT_CONVERSATIONS)
+            lambda c: store.recent_conversations(c, limit=RECENT_CONVERSATIONS, channels=access.channels)
         )
         conn.user = self.user
         self.services.hub.attach(conn)
@@ -71,6 +90,7 @@ class AgentSession(Session):
                 "type": "welcome",
                 "protocol": 1,
                 "user": user_json(self.user),
+                "access": access.public(),
                 "conversations": conversations,
                 "limits": {"max_message_chars": self.services.settings.max_message_chars},
                 "heartbeat_s": self.services.settings.heartbeat_interval_s,
@@ -83,6 +103,7 @@ class AgentSession(Session):
     async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         if frame.conversation_id is None:
             raise InvalidInput("an agent's message needs a conversation_id", code="invalid_frame")
+        await self._check(conn, frame.conversation_id)
         ack = await actions.send_message(
             self.services.db,
             self.services.bus,
@@ -94,7 +115,21 @@ class AgentSession(Session):
         )
         await reply(self.services, conn, {"type": "ack", **ack})
 
+    async def note_add(self, conn: Connection, frame: NoteAdd) -> None:
+        await self._check(conn, frame.conversation_id)
+        ack = await actions.add_note(
+            self.services.db,
+            self.services.bus,
+            author=self.author,
+            client_id=frame.client_id,
+            text=frame.text,
+            conversation_id=frame.conversation_id,
+            max_chars=self.services.settings.max_message_chars,
+        )
+        await reply(self.services, conn, {"type": "ack", **ack})
+
     async def conversation_read(self, conn: Connection, frame: ConversationRead) -> None:
+        await self._check(conn, frame.conversation_id)
         await actions.mark_read(
             self.services.db,
             self.services.bus,
@@ -104,16 +139,42 @@ class AgentSession(Session):
         )
 
     async def conversation_update(self, conn: Connection, frame: ConversationUpdate) -> None:
-        await actions.set_status(
+        await self._check(conn, frame.conversation_id)
+        await actions.update(
             self.services.db,
             self.services.bus,
             conversation_id=frame.conversation_id,
-            status=frame.status,
             by=self.author,
+            **changes_of(frame.model_fields_set, frame.status, frame.snoozed_until, frame.assignee_id),
         )
 
     async def typing_update(self, conn: Connection, frame: TypingUpdate) -> None:
-        conversation = await self.services.db.read(store.conversation, frame.conversation_id)
+        conversation = await self._conversation(conn, frame.conversation_id)
         await actions.typing(
             self.services.bus, conversation=conversation, author=self.author, active=frame.active
         )
+
+
+def changes_of(
+    given: set[str], status: str | None, snoozed_until: str | None, assignee_id: str | None
+) -> dict[str, Any]:
+    """A conversation.update frame (or PATCH body) as store.update_conversation's arguments."""
+    changes: dict[str, Any] = {}
+    if status is not None:
+        changes["status"] = status
+    if snoozed_until is not None:
+        try:
+            moment = datetime.fromisoformat(snoozed_until.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                f"snoozed_until {snoozed_until!r} is not a time like 2026-11-23T09:00:00Z",
+                code="invalid_snooze",
+            ) from None
+        if moment.tzinfo is None:
+            raise InvalidInput("snoozed_until needs a time zone (Z or +01:00)", code="invalid_snooze")
+        changes["snoozed_until"] = moment
+    if "assignee_id" in given:
+        changes["assignee_id"] = assignee_id
+    if not changes:
+        raise InvalidInput("change the status, the snooze or the assignee", code="invalid_frame")
+    return changes

@@ -16,7 +16,17 @@ from starlette.staticfiles import StaticFiles
 from server.config import Settings, load_settings
 from server.errors import ParleyError
 from server.services import Services
-from server.web import admin_api, auth, history, inbox_api, pages, proactive_api, proactive_pages, widget
+from server.web import (
+    admin_api,
+    auth,
+    history,
+    inbox_api,
+    pages,
+    proactive_api,
+    proactive_pages,
+    widget,
+    workspace_api,
+)
 from server.web.agent_socket import agent_socket
 from server.web.visitor_socket import visitor_socket
 
@@ -106,6 +116,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/inbox", inbox_api.inbox_api),
         Route("/api/v1/inbox/badge", inbox_api.badge_api),
         Route("/api/v1/conversations/{id}/events", history.agent_history),
+        Route("/api/v1/conversations/{id}", workspace_api.conversation_api, methods=["GET", "PATCH"]),
+        Route("/api/v1/conversations/{id}/contact", workspace_api.contact_api),
+        Route("/api/v1/team", workspace_api.team_api, methods=["GET", "POST"]),
+        Route("/api/v1/users/{id}", workspace_api.user_api, methods=["PATCH"]),
+        Route("/api/v1/canned-responses", workspace_api.canned_list_api, methods=["GET", "POST"]),
+        Route("/api/v1/canned-responses/{id}", workspace_api.canned_api, methods=["PATCH", "DELETE"]),
+        Route(
+            "/api/v1/sites/{key}/inbox-settings", workspace_api.inbox_settings_api, methods=["GET", "PATCH"]
+        ),
         Route(
             "/api/v1/visitor/conversations",
             history.visitor_conversations,

@@ -1,25 +1,53 @@
 """Agent and admin sign-in: a signed, HttpOnly session cookie.
 
-JSON endpoints require ``Content-Type: application/json``, which a cross-site
-form cannot send without a CORS preflight we never grant; the HTML form on
-/login posts same-origin.
+CSRF: every state-changing request signed in by the cookie must carry the
+session's token, in the ``X-CSRF-Token`` header (JSON) or a ``csrf`` field
+(HTML forms); the token is an HMAC of the session cookie, so it needs no storage
+and changes with every new session. JSON endpoints also require
+``Content-Type: application/json``, and the /login form checks the Origin.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import html
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from server.accounts.access import Access, access_of
 from server.accounts.actions import change_password
 from server.accounts.models import User
-from server.accounts.store import authenticate, user_by_id
-from server.errors import InvalidInput, Unauthorized
+from server.accounts.store import authenticate, check_throttle, clear_failures, record_failure, user_by_id
+from server.errors import Forbidden, InvalidInput, LimitExceeded, Unauthorized
 from server.services import services_of
 
 COOKIE = "parley_session"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def csrf_token(conn: HTTPConnection, session: str | None = None) -> str:
+    """The CSRF token of the request's session (or of a session cookie just issued)."""
+    secret = services_of(conn).settings.secret_key.encode()
+    cookie = session if session is not None else conn.cookies.get(COOKIE, "")
+    return hmac.new(secret, ("csrf:" + cookie).encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, given: str | None = None) -> None:
+    """Refuse a state-changing request without its session's token (403 csrf_failed)."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden("cross-site request refused", code="csrf_failed")
+    token = given if given is not None else request.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(token, csrf_token(request)):
+        raise Forbidden(
+            "missing or wrong CSRF token: send the X-CSRF-Token header that sign-in returned",
+            code="csrf_failed",
+        )
 
 
 async def current_user(conn: HTTPConnection) -> User:
@@ -34,36 +62,74 @@ async def current_user(conn: HTTPConnection) -> User:
         raise Unauthorized("not signed in", code="not_authenticated")
     if user.session_version != claim.session_version:
         raise Unauthorized("the session was revoked; sign in again", code="session_revoked")
+    if isinstance(conn, Request) and conn.method in UNSAFE and conn.url.path.startswith("/api/"):
+        check_csrf(conn)
     return user
 
 
-def _set_cookie(response: Response, request: Request, user: User) -> None:
+async def signed_in(conn: HTTPConnection, section: str | None = None) -> Access:
+    """The signed-in user's access, refused (403 section_forbidden) without the section."""
+    user = await current_user(conn)
+    access = await services_of(conn).db.read(access_of, user)
+    if section is not None:
+        access.require(section)
+    return access
+
+
+def _signed_in_response(request: Request, user: User, response: Response | None = None) -> Response:
+    """Sign the user in: a fresh session cookie and, for JSON callers, its CSRF token."""
     services = services_of(request)
+    session = services.tokens.session_token(user.id, user.session_version)
+    if response is None:
+        response = JSONResponse({"user": user_json(user), "csrf_token": csrf_token(request, session)})
     response.set_cookie(
         COOKIE,
-        services.tokens.session_token(user.id, user.session_version),
+        session,
         max_age=services.settings.session_max_age_s,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
+    return response
 
 
 def user_json(user: User) -> dict[str, str]:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
 
-async def login_api(request: Request) -> Response:
+async def sign_in(request: Request, email: str, password: str) -> User:
+    """Check the password, behind the throttle: every failure counts, a success clears the account's."""
     services = services_of(request)
+    s = services.settings
+    ip = request.client.host if request.client else "unknown"
+    await services.db.read(
+        lambda c: check_throttle(
+            c,
+            email,
+            ip,
+            per_email=s.login_failures_per_email,
+            per_ip=s.login_failures_per_ip,
+            window_s=s.login_window_s,
+        )
+    )
+    try:
+        user = await services.db.read(authenticate, email, password)
+    except Unauthorized:
+        await services.db.write(lambda c: record_failure(c, email, ip, s.login_window_s))
+        raise
+    await services.db.write(lambda c: clear_failures(c, email))
+    return user
+
+
+async def login_api(request: Request) -> Response:
     body = await _json_body(request, "email", "password")
-    user = await services.db.read(authenticate, body["email"], body["password"])
-    response = JSONResponse({"user": user_json(user)})
-    _set_cookie(response, request, user)
-    return response
+    return _signed_in_response(request, await sign_in(request, body["email"], body["password"]))
 
 
 async def logout_api(request: Request) -> Response:
+    if request.cookies.get(COOKIE):
+        check_csrf(request)
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -101,13 +167,14 @@ async def password_api(request: Request) -> Response:
     user = await change_password(
         services.db, services.bus, user, body["current_password"], body["new_password"]
     )
-    response = JSONResponse({"user": user_json(user)})
-    _set_cookie(response, request, user)
-    return response
+    return _signed_in_response(request, user)
 
 
 async def me_api(request: Request) -> Response:
-    return JSONResponse({"user": user_json(await current_user(request))})
+    access = await signed_in(request)
+    return JSONResponse(
+        {"user": user_json(access.user), "csrf_token": csrf_token(request), **access.public()}
+    )
 
 
 LOGIN_PAGE = """<!doctype html>
@@ -141,17 +208,14 @@ async def login_page(request: Request) -> Response:
         return HTMLResponse(
             LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>", next=""), 403
         )
-    services = services_of(request)
     form = await request.form()
     try:
-        user = await services.db.read(authenticate, str(form.get("email", "")), str(form.get("password", "")))
-    except Unauthorized as exc:
+        user = await sign_in(request, str(form.get("email", "")), str(form.get("password", "")))
+    except (Unauthorized, LimitExceeded) as exc:
         return HTMLResponse(
             LOGIN_PAGE.format(
-                error=f"<p role=alert>{exc.message.capitalize()}.</p>", next=_next_query(request)
+                error=f"<p role=alert>{html.escape(exc.message.capitalize())}.</p>", next=_next_query(request)
             ),
-            401,
+            exc.http_status,
         )
-    response = RedirectResponse(_next_path(request), status_code=303)
-    _set_cookie(response, request, user)
-    return response
+    return _signed_in_response(request, user, RedirectResponse(_next_path(request), status_code=303))

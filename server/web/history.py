@@ -14,9 +14,10 @@ from starlette.responses import JSONResponse, Response
 
 from server.conversations import store
 from server.errors import InvalidInput, NotFound, Unauthorized
+from server.realtime.hub import AGENTS_ONLY
 from server.services import Services, services_of
 from server.sites.origins import origin_allowed
-from server.web.auth import current_user
+from server.web.auth import signed_in
 
 DEFAULT_PAGE = 50
 
@@ -34,7 +35,9 @@ def _int_param(request: Request, name: str, default: int | None, *, low: int, hi
     return value
 
 
-async def _page(services: Services, request: Request, conversation: dict[str, Any]) -> dict[str, Any]:
+async def _page(
+    services: Services, request: Request, conversation: dict[str, Any], *, visitor: bool = False
+) -> dict[str, Any]:
     limit = _int_param(request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max)
     assert limit is not None
     before = _int_param(request, "before", None, low=1, high=2**62)
@@ -50,6 +53,8 @@ async def _page(services: Services, request: Request, conversation: dict[str, An
         frames = await services.db.read(store.events_before, cid, before, limit + 1)
         has_more = len(frames) > limit
         frames = frames[-limit:] if has_more else frames
+    if visitor:  # internal notes stay among agents
+        frames = [f for f in frames if f["type"] not in AGENTS_ONLY]
     return {
         "conversation": {k: v for k, v in conversation.items() if k not in ("site_id",)},
         "events": frames,
@@ -105,11 +110,11 @@ async def visitor_history(request: Request) -> Response:
     if conversation["visitor_id"] != visitor_id:
         # The same answer as a missing one: never confirm another visitor's id.
         raise NotFound(f"no conversation {conversation['id']!r}", code="conversation_not_found")
-    return JSONResponse(await _page(services, request, conversation), headers=headers)
+    return JSONResponse(await _page(services, request, conversation, visitor=True), headers=headers)
 
 
 async def agent_conversations(request: Request) -> Response:
-    await current_user(request)
+    access = await signed_in(request, "conversations")
     services = services_of(request)
     status = request.query_params.get("status", "open")
     if status not in ("open", "snoozed", "closed", "all"):
@@ -117,14 +122,18 @@ async def agent_conversations(request: Request) -> Response:
     limit = _int_param(request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max)
     found = await services.db.read(
         lambda c: store.recent_conversations(
-            c, limit=limit or DEFAULT_PAGE, status=None if status == "all" else status
+            c,
+            limit=limit or DEFAULT_PAGE,
+            status=None if status == "all" else status,
+            channels=access.channels,
         )
     )
     return JSONResponse({"conversations": found})
 
 
 async def agent_history(request: Request) -> Response:
-    await current_user(request)
+    access = await signed_in(request, "conversations")
     services = services_of(request)
     conversation = await services.db.read(store.conversation, request.path_params["id"])
+    access.check(conversation)
     return JSONResponse(await _page(services, request, conversation))

@@ -10,12 +10,12 @@ from starlette.responses import JSONResponse, Response
 from server.conversations import inbox
 from server.errors import InvalidInput
 from server.services import services_of
-from server.web.auth import current_user
+from server.web.auth import signed_in
 from server.web.history import _int_param
 
 
 async def inbox_api(request: Request) -> Response:
-    user = await current_user(request)
+    access = await signed_in(request, "conversations")
     services = services_of(request)
     params = request.query_params
     limit = _int_param(request, "limit", 50, low=1, high=200) or 50
@@ -33,15 +33,18 @@ async def inbox_api(request: Request) -> Response:
             c,
             view=params.get("view", "all"),
             status=params.get("status", "open"),
-            user_id=user.id,
+            user_id=access.user.id,
             query=query,
             limit=limit,
             before=before,
+            channels=access.channels,
         )
     )
     return JSONResponse(found)
 
 
 async def badge_api(request: Request) -> Response:
-    user = await current_user(request)
-    return JSONResponse(await services_of(request).db.read(lambda c: inbox.badge(c, user.id)))
+    access = await signed_in(request, "conversations")
+    return JSONResponse(
+        await services_of(request).db.read(lambda c: inbox.badge(c, access.user.id, access.channels))
+    )

@@ -13,8 +13,7 @@ from server.proactive import rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import sites
-from server.web.admin_api import admin
-from server.web.auth import read_json, read_object
+from server.web.auth import read_json, read_object, signed_in
 
 
 async def _site(request: Request) -> Site:
@@ -33,7 +32,7 @@ async def _site_of_message(services: Services, message_id: str) -> Site:
 
 async def messages_api(request: Request) -> Response:
     """GET: the site's messages with counters (the first time, three drafts); POST: a new draft."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":
@@ -52,7 +51,7 @@ def _listing(conn: Any, site: Site) -> list[dict[str, Any]]:
 
 async def message_api(request: Request) -> Response:
     """GET one message (with counters per day); PATCH to edit it."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     message_id = request.path_params["id"]
     site = await _site_of_message(services, message_id)
@@ -71,7 +70,7 @@ def _detail(conn: Any, message_id: str, site_id: str) -> dict[str, Any]:
 
 
 async def action_api(request: Request) -> Response:
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     message_id, action = request.path_params["id"], request.path_params["action"]
     if action not in ("clone", "publish", "pause", "resume", "delete"):
@@ -86,7 +85,7 @@ async def action_api(request: Request) -> Response:
 
 async def settings_api(request: Request) -> Response:
     """The site's proactive settings: the per-visit cap and business hours."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     current = dict(site.settings.get("proactive") or {})
@@ -119,7 +118,7 @@ def _save_settings(conn: Any, site_id: str, proactive: dict[str, Any]) -> None:
 
 
 async def channels_api(request: Request) -> Response:
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     found = await services.db.read(lambda c: chans.site_channels(c, site.id))
@@ -128,7 +127,7 @@ async def channels_api(request: Request) -> Response:
 
 async def channel_api(request: Request) -> Response:
     """PATCH a channel (enabled, sender_name, …) or DELETE it; its messages turn to has-errors."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     channel_id = request.path_params["id"]
     site_id = await services.db.read(lambda c: _channel_site(c, channel_id))
@@ -152,7 +151,7 @@ def _channel_site(conn: Any, channel_id: str) -> str:
 
 async def answers_api(request: Request) -> Response:
     """POST a bot answer ({name, published}); GET the site's answers."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":
@@ -176,7 +175,7 @@ async def answers_api(request: Request) -> Response:
 
 async def answer_api(request: Request) -> Response:
     """PATCH {published} or DELETE a bot answer; messages that start it turn to has-errors."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     answer_id = request.path_params["id"]
     from sqlalchemy import select
@@ -201,7 +200,7 @@ async def answer_api(request: Request) -> Response:
 
 async def why_api(request: Request) -> Response:
     """GET ?visitor=ID, or POST test values: every live message checked against them."""
-    await admin(request)
+    await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":

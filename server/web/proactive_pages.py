@@ -8,8 +8,6 @@ a <details> element offering exactly the actions the status allows.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.accounts.models import User
-from server.errors import Forbidden, NotFound, ParleyError, Unauthorized
+from server.errors import NotFound, ParleyError, Unauthorized
 from server.proactive import channels as chans
 from server.proactive import rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import sites
-from server.web.auth import COOKIE, current_user
+from server.web.auth import check_csrf, csrf_token, signed_in
 from server.web.pages import templates
 
 COLUMNS = ("name", "status", "channel", "sent", "opened", "replied", "updated_at")
@@ -38,37 +36,28 @@ HEADERS = {
 }
 
 
-def csrf_token(request: Request) -> str:
-    secret = services_of(request).settings.secret_key.encode()
-    return hmac.new(secret, ("csrf:" + request.cookies.get(COOKIE, "")).encode(), hashlib.sha256).hexdigest()
-
-
 def admin_page(
     page: Callable[[Request, User], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """An admins-only page: others sign in first, or get a 403 page."""
+    """A page of the Proactive messages section: others sign in first, or get a 403 page."""
 
     @functools.wraps(page)
     async def endpoint(request: Request) -> Response:
         try:
-            user = await current_user(request)
+            access = await signed_in(request)
         except Unauthorized:
             return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-        if user.role != "admin":
-            return _page("proactive_denied.html", {"user": user}, status=403)
-        return await page(request, user)
+        if not access.can("proactive"):
+            return _page("proactive_denied.html", {"user": access.user}, status=403)
+        return await page(request, access.user)
 
     return endpoint
 
 
 async def _checked_form(request: Request) -> dict[str, Any]:
     """The posted form, after the CSRF and same-origin checks."""
-    origin = request.headers.get("origin")
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise Forbidden("cross-site form refused", code="csrf_failed")
     form = await request.form()
-    if not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(request)):
-        raise Forbidden("the form is stale or forged; reload the page and try again", code="csrf_failed")
+    check_csrf(request, str(form.get("csrf", "")))
     return {k: form.getlist(k) if k in ("collect",) else form.get(k) for k in form}
 
 

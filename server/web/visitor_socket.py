@@ -67,6 +67,9 @@ class VisitorSession(Session):
         super().__init__(services)
         self.site = site
         self.name: str | None = None
+        # The channel a conversation this socket starts belongs to.
+        self.channel_kind = "web"
+        self.channel_of: dict[str, str | None] = {}  # conversation id -> channel id
 
     def author(self, conn: Connection) -> Author:
         return Author("visitor", conn.visitor_id, self.name)
@@ -114,6 +117,7 @@ class VisitorSession(Session):
             return visitor, is_new, visit
 
         visitor, is_new, visit = await services.db.write(arrive)
+        self.channel_kind = "web" if arrival.client_kind == "web" else "sdk"
 
         def known(c: Any) -> tuple[Any, list[dict[str, Any]]]:  # one read for both
             context = context_for(c, self.site, visitor, visit, arrival.client_kind)
@@ -178,6 +182,7 @@ class VisitorSession(Session):
             max_chars=self.services.settings.max_message_chars,
             site_id=conn.site_id,
             visitor_id=conn.visitor_id,
+            channel_kind=self.channel_kind,
         )
         conn.conversations.add(ack["conversation_id"])
         await reply(self.services, conn, {"type": "ack", **ack})
@@ -202,15 +207,18 @@ class VisitorSession(Session):
         )
 
     async def typing_update(self, conn: Connection, frame: TypingUpdate) -> None:
-        if frame.conversation_id not in conn.conversations:
+        if frame.conversation_id not in self.channel_of:
             found = await self.services.db.read(store.conversation, frame.conversation_id)
             if found["visitor_id"] != conn.visitor_id:
                 raise NotFound(f"no conversation {frame.conversation_id!r}", code="conversation_not_found")
             conn.conversations.add(frame.conversation_id)
+            self.channel_of[frame.conversation_id] = found["channel_id"]
         conversation = {
             "id": frame.conversation_id,
             "visitor_id": conn.visitor_id,
             "site_id": conn.site_id,
+            # Only agents who may see the channel are told.
+            "channel_id": self.channel_of[frame.conversation_id],
         }
         await actions.typing(
             self.services.bus,

@@ -9,6 +9,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.widget import Widget
 from tests.harness import Stack
+from tests.helpers import sign_in as http_sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +179,7 @@ async def test_agents_may_not_and_forged_forms_are_refused(stack: Stack, browser
         await context.close()
     email, password = stack.create_agent(role="admin")
     async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
-        await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        await http_sign_in(http, email, password)
         listed = (await http.get(f"/api/v1/sites/{site.key}/proactive")).json()["messages"]
         forged = await http.post(f"/admin/proactive/{listed[0]['id']}/publish", data={"csrf": "0" * 64})
         assert forged.status_code == 403 and forged.json()["code"] == "csrf_failed"

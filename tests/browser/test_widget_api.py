@@ -14,6 +14,7 @@ from server.tracking.reports import user_hash
 from tests.browser.conftest import Shop
 from tests.browser.widget import Widget
 from tests.harness import Stack
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +27,7 @@ async def staff(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """An admin's HTTP session on the server."""
     email, password = stack.create_agent(role="admin")
     async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
-        await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        await sign_in(http, email, password)
         yield http
 
 

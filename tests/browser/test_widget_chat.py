@@ -11,7 +11,7 @@ from playwright.async_api import Browser, expect
 from tests.browser.conftest import Shop
 from tests.browser.widget import HOST, Widget
 from tests.harness import Stack
-from tests.helpers import agent, by, event_in
+from tests.helpers import agent, by, event_in, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -328,7 +328,7 @@ async def test_single_page_app_navigation_is_reported_as_page_views(
         await w.page.get_by_role("link", name="Settings").click()
         await w.page.go_back()
         async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-            await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+            await sign_in(http, email, password)
             for _ in range(50):
                 profile = (await http.get(f"/api/v1/visitors/{visitor_id}")).json()
                 if len(profile["page_views"]) >= 4:

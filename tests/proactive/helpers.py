@@ -8,6 +8,7 @@ import httpx
 
 from server.sites.models import Site
 from tests.harness import Stack
+from tests.helpers import sign_in
 
 
 class Admin:
@@ -19,8 +20,7 @@ class Admin:
     async def login(cls, stack: Stack, url: str | None = None) -> Admin:
         email, password = stack.create_agent(role="admin")
         http = httpx.AsyncClient(base_url=url or stack.agent_url)
-        done = await http.post("/api/v1/auth/login", json={"email": email, "password": password})
-        assert done.status_code == 200
+        await sign_in(http, email, password)
         return cls(stack, http)
 
     async def close(self) -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.harness import Stack
-from tests.helpers import hello, raw_visitor
+from tests.helpers import hello, raw_visitor, sign_in
 from tests.proactive.helpers import Admin
 
 pytestmark = pytest.mark.anyio
@@ -180,7 +180,7 @@ async def test_the_first_visit_to_the_page_brings_three_drafts_and_only_admins_s
 
         email, password = stack.create_agent(role="agent")
         async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-            await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+            await sign_in(http, email, password)
             assert (await http.get(f"/api/v1/sites/{site.key}/proactive")).status_code == 403
     finally:
         await admin.close()

@@ -39,7 +39,9 @@ async def test_login_sets_a_signed_httponly_session(stack: Stack) -> None:
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert (await http.get("/api/v1/me")).json()["user"]["email"] == email
 
-        await http.post("/api/v1/auth/logout")
+        refused = await http.post("/api/v1/auth/logout")
+        assert (refused.status_code, refused.json()["code"]) == (403, "csrf_failed")
+        await http.post("/api/v1/auth/logout", headers={"X-CSRF-Token": ok.json()["csrf_token"]})
         assert (await http.get("/api/v1/me")).status_code == 401
 
 
@@ -72,7 +74,9 @@ async def test_changing_the_password_closes_every_open_socket_of_that_user(stack
     second.session = first.session
     await second.connect()
     async with httpx.AsyncClient(
-        base_url=stack.agent_url, cookies={"parley_session": first.session or ""}
+        base_url=stack.agent_url,
+        cookies={"parley_session": first.session or ""},
+        headers={"X-CSRF-Token": first.csrf_token or ""},
     ) as http:
         wrong = await http.post(
             "/api/v1/me/password", json={"current_password": "bad", "new_password": "x" * 12}
@@ -104,7 +108,9 @@ async def test_agent_sees_new_conversations_live_and_lists_them(stack: Stack) ->
         created = await event_in(ana, cid, "conversation.created")
         assert created["visitor_id"] == alice.visitor["id"]  # type: ignore[index]
         async with httpx.AsyncClient(
-            base_url=stack.agent_url, cookies={"parley_session": ana.session or ""}
+            base_url=stack.agent_url,
+            cookies={"parley_session": ana.session or ""},
+            headers={"X-CSRF-Token": ana.csrf_token or ""},
         ) as http:
             listed = (await http.get("/api/v1/conversations", params={"limit": 200})).json()["conversations"]
             assert cid in [c["id"] for c in listed]

@@ -11,7 +11,7 @@ from parley_client import Socket
 from server.sites.models import Site
 from server.tracking.reports import user_hash
 from tests.harness import Stack
-from tests.helpers import hello, raw_visitor
+from tests.helpers import hello, raw_visitor, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 async def _profile(stack: Stack, visitor_id: str) -> Any:
     email, password = stack.create_agent()
     async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-        await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        await sign_in(http, email, password)
         return (await http.get(f"/api/v1/visitors/{visitor_id}")).json()
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.harness import Stack
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -92,13 +93,13 @@ async def test_only_admins_change_widget_settings_and_bad_values_are_named(stack
     async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
         assert (await http.patch(url, json={"color": "#000000"})).status_code == 401
         email, password = stack.create_agent(role="agent")
-        await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        await sign_in(http, email, password)
         refused = await http.patch(url, json={"color": "#000000"})
-        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+        assert refused.status_code == 403 and refused.json()["code"] == "section_forbidden"
         assert (await http.get(url)).json()["widget"]["color"] == "#2563eb"  # agents may read
 
         email, password = stack.create_agent(role="admin")
-        await http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        await sign_in(http, email, password)
         for bad, field in [
             ({"color": "red"}, "color"),
             ({"position": "top"}, "position"),
