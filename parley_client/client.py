@@ -292,10 +292,15 @@ class ProtocolClient:
         return await self.send_nowait(text, conversation_id, client_id=client_id)
 
     def send_nowait(
-        self, text: str, conversation_id: str | None = None, *, client_id: str | None = None
+        self,
+        text: str,
+        conversation_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        frame_type: str = "message.send",
     ) -> asyncio.Future[Frame]:
         client_id = client_id or uuid.uuid4().hex
-        frame: Frame = {"type": "message.send", "client_id": client_id, "text": text}
+        frame: Frame = {"type": frame_type, "client_id": client_id, "text": text}
         if conversation_id is not None:
             frame["conversation_id"] = conversation_id
         future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
@@ -440,6 +445,14 @@ class AgentClient(ProtocolClient):
 
     def on_welcome(self, welcome: Frame) -> None:
         self.user = welcome["user"]
+
+    async def note(self, text: str, conversation_id: str, *, client_id: str | None = None) -> Frame:
+        """An internal note (agents only); resent like a message until acked."""
+        return await self.send_nowait(text, conversation_id, client_id=client_id, frame_type="note.add")
+
+    async def update(self, conversation_id: str, **changes: Any) -> None:
+        """Change status, snooze (snoozed_until, ISO) or assignee (assignee_id=None unassigns)."""
+        await self.send_frame({"type": "conversation.update", "conversation_id": conversation_id, **changes})
 
     async def history_page(self, conversation_id: str, **params: int) -> Frame:
         async with httpx.AsyncClient(base_url=self.base_url, headers=self.headers()) as http:

@@ -56,6 +56,8 @@ class Settings:
     login_failures_per_email: int
     login_failures_per_ip: int
     login_window_s: int
+    # How often each process trims history on sites that cap it.
+    history_prune_interval_s: float
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,6 +87,7 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_LOGIN_FAILURES_PER_EMAIL": "5",
     "PARLEY_LOGIN_FAILURES_PER_IP": "50",
     "PARLEY_LOGIN_WINDOW_S": "900",
+    "PARLEY_HISTORY_PRUNE_INTERVAL_S": "60",
 }
 
 

@@ -71,7 +71,7 @@ class Services:
         hub.leave_hooks.append(engine.leave)
         hub.control_hooks["proactive.changed"] = engine.forget
         return cls(
-            housekeeper=Housekeeper(db, bus, hub),
+            housekeeper=Housekeeper(db, bus, hub, settings.history_prune_interval_s),
             settings=settings,
             db=db,
             bus=bus,

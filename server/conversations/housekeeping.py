@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SNOOZE = Author("system", None, "Snooze")
 TICK_S = 1.0
-PRUNE_EVERY_S = 60.0
 PRUNE_BATCH = 500
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
@@ -41,8 +40,9 @@ sites = Site.__table__  # type: ignore[attr-defined]
 
 
 class Housekeeper:
-    def __init__(self, db: Database, bus: Bus, hub: Hub) -> None:
+    def __init__(self, db: Database, bus: Bus, hub: Hub, prune_every_s: float = 60.0) -> None:
         self.db = db
+        self.prune_every_s = prune_every_s
         self.bus = bus
         self.hub = hub
         self.process_id = new_id("proc")
@@ -95,9 +95,9 @@ class Housekeeper:
 
     async def _prune(self) -> None:
         now = time.monotonic()
-        if now - self._pruned_at < PRUNE_EVERY_S:
+        if now - self._pruned_at < self.prune_every_s:
             return
-        since = None if not self._pruned_at else utcnow() - timedelta(seconds=2 * PRUNE_EVERY_S)
+        since = None if not self._pruned_at else utcnow() - timedelta(seconds=2 * self.prune_every_s + 5)
         self._pruned_at = now
         targets = await self.db.read(lambda c: _over_cap(c, since))
         for conversation_id, keep in targets:
