@@ -1,14 +1,25 @@
-// The agent page: open conversations, live, with replies, typing and read receipts.
+// The agent workspace: the inbox (views, statuses, search, markers, badge), one conversation
+// (history, composer, notes, canned responses, assignment, close, snooze) and the contact panel.
+// The list comes from /api/v1/inbox and is refreshed whenever the socket reports a change.
 // Everything people typed is set with textContent, never as HTML.
 "use strict";
 (function () {
-  const convs = new Map(); // id -> {id, visitor_id, status, events: Map(seq -> frame) | null, last, theirRead, readAt, unread}
+  const $ = (id) => document.getElementById(id);
+  const me = document.body.dataset.userId;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const state = { view: "all", status: "open", q: "", mode: "reply" };
+  const convs = new Map(); // id -> {id, visitor, events: Map(seq -> frame), theirRead, readAt, ...}
+  let rows = []; // the inbox page shown
   let current = null;
   let sock = null;
   let tries = 0;
   let typingTimer = null;
   let typingSent = 0;
-  const $ = (id) => document.getElementById(id);
+  let refreshTimer = null;
+  let refreshTicket = 0;
+  let team = [];
+  let canned = [];
+  let pick = -1;
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -17,46 +28,51 @@
     return e;
   }
   const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  function conv(id, data) {
+  const stamp = (iso) => new Date(iso).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  const nameOf = (v) => (v && (v.name || v.email || v.phone)) || "Visitor " + ((v && v.id) || "").slice(-6);
+  const member = (id) => team.find((u) => u.id === id);
+
+  async function api(path, options) {
+    const o = Object.assign({ headers: {} }, options || {});
+    if (o.body !== undefined) { o.headers["Content-Type"] = "application/json"; o.body = JSON.stringify(o.body); }
+    if (o.method && o.method !== "GET") o.headers["X-CSRF-Token"] = csrf;
+    const r = await fetch(path, o);
+    if (r.status === 401) { location.href = "/login?next=/agent"; throw new Error("signed out"); }
+    const body = await r.json();
+    if (!r.ok) throw Object.assign(new Error(body.message), body);
+    return body;
+  }
+  function conv(id) {
     let c = convs.get(id);
-    if (!c) {
-      c = { id, events: null, last: "", theirRead: 0, readAt: null, unread: false, status: "open" };
-      convs.set(id, c);
-    }
-    if (data) Object.assign(c, data);
+    if (!c) convs.set(id, (c = { id, events: null, theirRead: 0, readAt: null, oldest: null }));
     return c;
   }
 
+  // -- the socket ----------------------------------------------------------------
   function connect() {
-    const url = location.origin.replace(/^http/, "ws") + "/ws/v1/agent";
-    const s = (sock = new WebSocket(url));
+    const s = (sock = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws/v1/agent"));
     s.onopen = () => s.send(JSON.stringify({ type: "hello" }));
     s.onmessage = (e) => frame(JSON.parse(e.data));
     s.onclose = (e) => {
       sock = null;
-      $("net").textContent = "Reconnecting…";
-      $("net").className = "net";
+      net("Reconnecting…", false);
       if (e.code === 4401) { location.href = "/login?next=/agent"; return; }
       setTimeout(connect, Math.min(5000, 100 * 2 ** tries++) * (0.5 + Math.random()));
     };
   }
-  function send(f) { if (sock && sock.readyState === 1) sock.send(JSON.stringify(f)); }
+  function net(text, ok) { $("net").textContent = text; $("net").className = ok ? "net ok" : "net"; }
+  function send(f) { if (sock && sock.readyState === 1) { sock.send(JSON.stringify(f)); return true; } return false; }
 
   function frame(f) {
     if (f.type === "welcome") {
       tries = 0;
-      $("net").textContent = "Online";
-      $("net").className = "net ok";
-      for (const c of f.conversations) {
-        const known = conv(c.id, { visitor_id: c.visitor_id, status: c.status, theirRead: c.visitor_read_seq });
-        if (c.tags) known.tags = c.tags;
-        known.unread = c.agent_read_seq < c.last_seq;
-        if (known.events) load(known); // catch up after a reconnect
-      }
-      list();
-      if (!current && f.conversations.length) select(f.conversations[0].id);
+      net("Online", true);
+      loadTeam();
+      refresh();
+      if (current) load(conv(current), true);
       return;
     }
+    if (f.type === "access.updated") { refresh(); return; }
     if (f.type === "typing.updated") {
       if (f.conversation_id === current && f.author.type === "visitor") {
         $("typing").textContent = f.active ? "The visitor is typing…" : "";
@@ -65,168 +81,377 @@
       }
       return;
     }
-    if (f.type === "error") { console.warn("Parley:", f.code, f.message); return; }
-    // Acks carry a seq too; only conversation events are kept by seq.
+    if (f.type === "error") { problem(f.message); return; }
     if (!f.seq || f.type === "ack") return;
     const c = conv(f.conversation_id);
     apply(c, f);
-    if (f.type === "message.created" && f.message.author.type === "visitor") {
+    if (f.type === "message.created" && f.message.author.type === "visitor" && c.id === current) {
       $("typing").textContent = "";
-      if (f.conversation_id === current && !document.hidden) read(c);
-      else c.unread = true;
+      if (!document.hidden) read(c);
     }
-    if (c.id === current) render();
-    list();
+    if (c.id === current) { render(); if (f.type === "conversation.updated") head(); }
+    if (f.type !== "typing.updated") soon();
+  }
+  function problem(text) {
+    const p = $("conv-state");
+    p.textContent = text;
+    p.className = "state error";
+    setTimeout(() => { if (p.className === "state error") head(); }, 6000);
   }
 
   function apply(c, f) {
     if (c.events) c.events.set(f.seq, f);
-    c.last_seq = Math.max(c.last_seq || 0, f.seq);
-    if (f.type === "message.created") {
-      c.last = f.message.text;
-      if (f.message.author.type === "visitor") c.theirs = Math.max(c.theirs || 0, f.seq);
-    }
     if (f.type === "conversation.created" || f.type === "conversation.updated") {
       c.status = f.status;
-      if (f.visitor_id) c.visitor_id = f.visitor_id;
-      if (f.tags) c.tags = f.tags;
+      if ("assignee_id" in f) c.assignee_id = f.assignee_id;
+      if ("snoozed_until" in f) c.snoozed_until = f.snoozed_until;
+      if (f.status === "closed") { c.closed_at = f.closed_at || f.at; c.closed_by = f.by && f.by.id; c.closedName = f.by && f.by.name; }
     }
+    if (f.type === "message.created" && f.message.author.type === "visitor") c.theirs = Math.max(c.theirs || 0, f.seq);
     if (f.type === "conversation.read" && f.reader.type === "visitor" && f.up_to_seq > c.theirRead) {
       c.theirRead = f.up_to_seq;
       c.readAt = f.read_at;
     }
   }
 
-  async function load(c) {
-    const r = await fetch(`/api/v1/conversations/${encodeURIComponent(c.id)}/events?limit=200`);
-    if (!r.ok) return;
-    const page = await r.json();
-    c.events = c.events || new Map();
-    c.theirRead = page.conversation.visitor_read_seq;
-    if (page.conversation.tags) c.tags = page.conversation.tags;
-    c.visitor_id = page.conversation.visitor_id;
-    for (const e of page.events) apply(c, e);
-    if (c.id === current) { render(); read(c); profile(c); }
-  }
-
-  // Read up to the visitor's last message (not our own read receipts, which are events too).
-  function read(c) {
-    if (c.theirs && c.theirs > (c.readSent || 0)) {
-      send({ type: "conversation.read", conversation_id: c.id, up_to_seq: c.theirs });
-      c.readSent = c.theirs;
+  // -- the inbox -----------------------------------------------------------------
+  function soon() { clearTimeout(refreshTimer); refreshTimer = setTimeout(refresh, 150); }
+  async function refresh(more) {
+    const params = new URLSearchParams({ view: state.view, status: state.status, limit: "50" });
+    if (state.q) params.set("q", state.q);
+    if (more && rows.length) params.set("before", rows[rows.length - 1].last_activity_at);
+    const ticket = ++refreshTicket;
+    let page;
+    try { page = await api("/api/v1/inbox?" + params); } catch (e) { return; }
+    if (ticket !== refreshTicket) return; // a newer view, filter or search replaced this one
+    rows = more ? rows.concat(page.conversations) : page.conversations;
+    $("more").hidden = !page.has_more;
+    for (const r of rows) {
+      const c = conv(r.id);
+      Object.assign(c, { visitor: r.visitor, status: r.status, assignee_id: r.assignee_id, snoozed_until: r.snoozed_until, closed_at: r.closed_at, closed_by: r.closed_by, tags: r.tags });
     }
-    c.unread = false;
+    list();
+    badge();
+  }
+  async function badge() {
+    let b;
+    try { b = await api("/api/v1/inbox/badge"); } catch (e) { return; }
+    const n = b.unanswered;
+    $("badge").hidden = n === 0;
+    $("badge").textContent = n;
+    $("badge").setAttribute("aria-label", `${b.unread} new, ${n} waiting for a reply`);
+    document.title = (n ? `(${n}) ` : "") + "Conversations · Parley";
+  }
+  function list() {
+    const ul = $("list");
+    ul.textContent = "";
+    $("empty").hidden = rows.length > 0;
+    $("empty").textContent = state.q ? "No conversation matches “" + state.q + "”." : "No conversations here.";
+    for (const r of rows) {
+      const marker = r.unread ? "unread" : r.unanswered ? "unanswered" : "";
+      const li = el("li", marker);
+      const b = el("button");
+      b.type = "button";
+      b.dataset.id = r.id;
+      b.setAttribute("aria-current", String(r.id === current));
+      const label = marker === "unread" ? "New" : marker === "unanswered" ? "Waiting for a reply" : "";
+      const who = el("span", "name", nameOf(r.visitor));
+      const dot = el("span", "dot");
+      if (label) { dot.title = label; dot.setAttribute("aria-label", label); }
+      const assignee = r.assignee_id ? (member(r.assignee_id) || {}).name || "Assigned" : "Unassigned";
+      b.append(dot, who, el("span", "when", time(r.last_activity_at)), el("span", "last", r.last_preview), el("span", "assignee", assignee));
+      b.onclick = () => select(r.id);
+      li.append(b);
+      ul.append(li);
+    }
   }
 
+  // -- one conversation ----------------------------------------------------------------
   function select(id) {
     current = id;
     const c = conv(id);
     $("view").hidden = false;
-    $("conv-title").textContent = "Visitor " + (c.visitor_id || "").slice(-6);
+    $("contact").hidden = false;
     $("typing").textContent = "";
-    if (c.events) { render(); read(c); profile(c); } else load(c);
+    $("text").value = "";
+    counter();
+    head();
+    if (c.events) { render(true); read(c); } else load(c);
+    contact(c);
     list();
+    $("text").focus();
   }
 
-  // Who the visitor is: fetched once per conversation for the list, again when opened.
-  async function profile(c) {
-    if (!c.visitor_id) return;
-    c.profiled = true;
-    const r = await fetch(`/api/v1/visitors/${encodeURIComponent(c.visitor_id)}`);
-    if (!r.ok) return;
-    const v = await r.json();
-    c.name = v.name || v.email;
-    list();
-    if (c.id !== current) return;
-    const box = $("visitor");
-    $("conv-title").textContent = c.name || "Visitor " + v.id.slice(-6);
-    box.textContent = "";
-    const facts = [
-      v.name && "Name: " + v.name,
-      v.email && "Email: " + v.email,
-      v.user_id && "User id: " + v.user_id + (v.verified ? " (verified)" : " (unverified)"),
-      "Visits: " + v.visit_count,
-      v.page_views.length && "Now on: " + (v.page_views[0].title || v.page_views[0].url),
-      c.tags && c.tags.length && "Tags: " + c.tags.join(", "),
-    ].filter(Boolean);
-    box.append(el("span", null, facts.join(" · ")));
+  async function load(c, again) {
+    let page;
+    try { page = await api(`/api/v1/conversations/${encodeURIComponent(c.id)}/events?limit=50`); } catch (e) { problem(e.message); return; }
+    if (!c.events || again) c.events = new Map();
+    Object.assign(c, {
+      status: page.conversation.status, assignee_id: page.conversation.assignee_id, theirRead: page.conversation.visitor_read_seq,
+      snoozed_until: page.conversation.snoozed_until, closed_at: page.conversation.closed_at, closed_by: page.conversation.closed_by,
+      tags: page.conversation.tags,
+    });
+    for (const e of page.events) apply(c, e);
+    c.oldest = page.events.length ? page.events[0].seq : null;
+    c.hasEarlier = page.has_more;
+    if (c.id === current) { head(); render(true); read(c); }
   }
-
-  function render() {
-    const c = convs.get(current);
+  async function earlier() {
+    const c = conv(current);
+    if (!c.oldest) return;
     const box = $("messages");
-    const stick = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-    box.textContent = "";
+    const from = box.scrollHeight - box.scrollTop;
+    const page = await api(`/api/v1/conversations/${encodeURIComponent(c.id)}/events?limit=50&before=${c.oldest}`);
+    for (const e of page.events) apply(c, e);
+    if (page.events.length) c.oldest = page.events[0].seq;
+    c.hasEarlier = page.has_more;
+    render();
+    box.scrollTop = box.scrollHeight - from;
+  }
+
+  // Read up to the visitor's last message.
+  function read(c) {
+    if (c.theirs && c.theirs > (c.readSent || 0) && send({ type: "conversation.read", conversation_id: c.id, up_to_seq: c.theirs })) {
+      c.readSent = c.theirs;
+    }
+  }
+
+  function head() {
+    const c = conv(current);
+    $("conv-title").textContent = nameOf(c.visitor);
+    $("toggle-status").textContent = c.status === "closed" ? "Reopen" : "Close";
+    const sel = $("assignee");
+    sel.textContent = "";
+    sel.append(new Option("Unassigned", ""));
+    for (const u of team) if (u.is_active) sel.append(new Option(u.name + (u.id === me ? " (me)" : u.online ? "" : " · offline"), u.id));
+    sel.value = c.assignee_id || "";
+    $("snooze").value = "";
+    const p = $("conv-state");
+    p.className = "state";
+    if (c.status === "closed") {
+      const by = (member(c.closed_by) || {}).name || c.closedName || "someone";
+      p.textContent = `Closed by ${by} on ${c.closed_at ? stamp(c.closed_at) : "?"}. Writing reopens it.`;
+    } else if (c.status === "snoozed") {
+      p.textContent = `Snoozed until ${stamp(c.snoozed_until)}. It comes back then, or when the visitor writes.`;
+    } else p.textContent = "";
+  }
+
+  function render(toBottom) {
+    const c = conv(current);
+    const box = $("messages");
+    const stick = toBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+    const out = $("events");
+    out.textContent = "";
+    $("earlier").hidden = !c.hasEarlier;
+    let day = "";
     const events = [...(c.events || new Map()).values()].sort((a, b) => a.seq - b.seq);
     for (const e of events) {
-      if (e.type === "message.created") {
+      const d = new Date(e.at).toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+      if (d !== day) { out.append(el("p", "day", d)); day = d; }
+      if (e.type === "message.created" || e.type === "note.created") {
         const m = e.message;
-        const mine = m.author.type === "agent";
-        const row = el("div", "msg " + (mine ? "agent" : "visitor"));
-        const who = mine ? m.author.name || "Agent" : c.name || "Visitor";
+        const kind = e.type === "note.created" ? "note" : m.author.type;
+        const row = el("div", "msg " + kind);
+        row.dataset.seq = e.seq;
+        const who = kind === "visitor" ? nameOf(c.visitor) : kind === "system" ? m.author.name || "Automatic message" : m.author.name || "Agent";
+        if (kind === "note") row.append(el("span", "label", "Internal note · not sent to the visitor"));
         row.append(el("p", "text", m.text));
-        let meta = `${who} · ${time(m.created_at)}`;
-        if (mine) meta += m.seq <= c.theirRead ? ` · ✓✓ Read${c.readAt ? " " + time(c.readAt) : ""}` : " · ✓ Sent";
+        let meta = `${who} · ${stamp(m.created_at)}`;
+        if (kind === "agent") meta += m.seq <= c.theirRead ? ` · ✓✓ Read${c.readAt ? " " + time(c.readAt) : ""}` : " · ✓ Sent";
         row.append(el("span", "meta", meta));
-        box.append(row);
+        out.append(row);
       } else if (e.type === "conversation.updated") {
-        const what = e.status === "closed" ? "Closed" : e.assignee_id ? "Assigned" : "Reopened";
-        box.append(el("p", "sys", `${what} by ${e.by?.name || e.by?.type} at ${time(e.at)}`));
+        const by = (e.by && (e.by.name || e.by.type)) || "";
+        let what;
+        if (e.status === "closed") what = `Closed by ${by}`;
+        else if (e.status === "snoozed") what = `Snoozed by ${by} until ${stamp(e.snoozed_until)}`;
+        else if (e.assignee_id) what = `Assigned to ${(member(e.assignee_id) || {}).name || "an agent"} by ${by}`;
+        else what = e.by && e.by.type === "visitor" ? "Reopened by the visitor" : `Open · unassigned by ${by}`;
+        out.append(el("p", "sys", `${what} · ${time(e.at)}`));
       }
     }
-    $("toggle-status").textContent = c.status === "closed" ? "Reopen conversation" : "Close conversation";
     if (stick) box.scrollTop = box.scrollHeight;
   }
 
-  function list() {
-    const ul = $("list");
-    ul.textContent = "";
-    const open = [...convs.values()].filter((c) => c.status !== "closed" || c.id === current);
-    $("empty").hidden = open.length > 0;
-    for (const c of open) {
-      if (!c.profiled && c.visitor_id) profile(c);
-      const li = el("li", c.unread ? "unread" : "");
-      const b = el("button");
-      b.type = "button";
-      b.setAttribute("aria-current", String(c.id === current));
-      b.append(el("span", "name", c.name || "Visitor " + (c.visitor_id || "").slice(-6)), el("span", "last", c.last));
-      b.onclick = () => select(c.id);
-      li.append(b);
-      ul.append(li);
+  async function contact(c) {
+    const box = $("contact");
+    box.textContent = "";
+    let info;
+    try { info = await api(`/api/v1/conversations/${encodeURIComponent(c.id)}/contact`); } catch (e) { box.append(el("p", "muted", e.message)); return; }
+    if (c.id !== current) return;
+    const v = info.visitor;
+    c.visitor = Object.assign(c.visitor || {}, { id: v.id, name: v.name, email: v.email, phone: v.phone });
+    head();
+    box.append(el("h2", null, nameOf(v)));
+    const dl = el("dl");
+    const fact = (k, val) => { if (val != null && val !== "") dl.append(el("dt", null, k), el("dd", null, String(val))); };
+    const app = info.channel && info.channel.kind === "sdk";
+    fact(app ? "Phone" : "Name", app ? v.phone || v.name : v.name);
+    if (app) fact("Name", v.name);
+    else fact("Phone", v.phone);
+    fact("Email", v.email);
+    fact("Channel", info.channel && info.channel.name);
+    if (info.wrote_from) fact("Wrote from", info.wrote_from.title || info.wrote_from.url);
+    if (info.device) fact("Device", [info.device.device, info.device.browser, info.device.os].filter(Boolean).join(" · "));
+    fact("Visits", v.visit_count);
+    fact("Pages seen", info.pages_seen);
+    if (v.page_views && v.page_views.length) fact("Now on", v.page_views[0].title || v.page_views[0].url);
+    fact("Tags", (info.tags || []).join(", "));
+    if (v.user_id) fact("User id", v.user_id + (v.verified ? " (verified)" : " (unverified)"));
+    for (const [k, val] of Object.entries(v.attributes || {})) fact(k, val);
+    box.append(dl);
+    if (info.other_conversations.length) {
+      box.append(el("h3", null, "Other conversations"));
+      const ul = el("ul", "others");
+      for (const o of info.other_conversations) {
+        const b = el("button", null, `${stamp(o.last_activity_at)} · ${o.status} · ${o.last_preview || "…"}`);
+        b.type = "button";
+        b.onclick = () => select(o.id);
+        const li = el("li");
+        li.append(b);
+        ul.append(li);
+      }
+      box.append(ul);
     }
-    const unread = open.filter((c) => c.unread).length;
-    document.title = (unread ? `(${unread}) ` : "") + "Conversations · Parley";
   }
 
+  // -- the composer ---------------------------------------------------------------------
+  function counter() {
+    const n = $("text").value.length;
+    $("count").textContent = n > 900 ? `${1000 - n} characters left` : "";
+  }
   function submit() {
     const text = $("text").value;
     if (!text.trim() || !current) return;
-    send({ type: "message.send", client_id: crypto.randomUUID(), conversation_id: current, text });
-    send({ type: "typing.update", conversation_id: current, active: false });
+    const type = state.mode === "note" ? "note.add" : "message.send";
+    if (!send({ type, client_id: crypto.randomUUID(), conversation_id: current, text })) { problem("Not connected; try again in a moment."); return; }
+    if (type === "message.send") send({ type: "typing.update", conversation_id: current, active: false });
     typingSent = 0;
     $("text").value = "";
+    counter();
+    closeCanned();
   }
+  function mode(m) {
+    state.mode = m;
+    for (const b of document.querySelectorAll("[data-mode]")) b.setAttribute("aria-pressed", String(b.dataset.mode === m));
+    $("text-label").textContent = m === "note" ? "Internal note" : "Reply";
+    $("composer").classList.toggle("noting", m === "note");
+    $("text").placeholder = m === "note" ? "Internal note… only agents see it" : "Reply… (Enter sends, Shift+Enter for a new line, / for canned responses)";
+    $("text").focus();
+  }
+
+  // Canned responses: "/short" at the start of a word offers matches; Tab or Enter inserts.
+  function cannedQuery() {
+    const t = $("text");
+    const before = t.value.slice(0, t.selectionStart);
+    const m = /(^|\s)\/([\w-]*)$/.exec(before);
+    return m ? m[2].toLowerCase() : null;
+  }
+  function showCanned() {
+    const q = cannedQuery();
+    const ul = $("canned");
+    const found = q === null ? [] : canned.filter((c) => c.shortcut.startsWith(q)).slice(0, 6);
+    ul.textContent = "";
+    ul.hidden = !found.length;
+    pick = found.length ? Math.max(0, Math.min(pick, found.length - 1)) : -1;
+    found.forEach((c, i) => {
+      const li = el("li", null);
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", String(i === pick));
+      li.append(el("strong", null, "/" + c.shortcut), el("span", null, " " + c.text));
+      li.onmousedown = (e) => { e.preventDefault(); insertCanned(c); };
+      ul.append(li);
+    });
+    ul.found = found;
+  }
+  function closeCanned() { $("canned").hidden = true; pick = -1; }
+  function insertCanned(c) {
+    const t = $("text");
+    const before = t.value.slice(0, t.selectionStart).replace(/\/[\w-]*$/, "");
+    const after = t.value.slice(t.selectionStart);
+    t.value = (before + c.text + after).slice(0, 1000);
+    t.selectionStart = t.selectionEnd = Math.min(t.value.length, before.length + c.text.length);
+    closeCanned();
+    counter();
+  }
+
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   $("text").addEventListener("keydown", (e) => {
+    const ul = $("canned");
+    if (!ul.hidden && ul.found && ul.found.length) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        pick = (pick + (e.key === "ArrowDown" ? 1 : ul.found.length - 1)) % ul.found.length;
+        showCanned();
+        return;
+      }
+      if (e.key === "Tab" || (e.key === "Enter" && !e.shiftKey)) { e.preventDefault(); insertCanned(ul.found[Math.max(0, pick)]); return; }
+      if (e.key === "Escape") { e.preventDefault(); closeCanned(); return; }
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
   $("text").addEventListener("input", () => {
-    if (!current || Date.now() - typingSent < 3000) return;
+    counter();
+    showCanned();
+    if (!current || state.mode === "note" || Date.now() - typingSent < 3000) return;
     typingSent = Date.now();
     send({ type: "typing.update", conversation_id: current, active: true });
   });
-  $("toggle-status").addEventListener("click", () => {
-    const c = convs.get(current);
-    send({ type: "conversation.update", conversation_id: current, status: c.status === "closed" ? "open" : "closed" });
+  $("text").addEventListener("blur", () => setTimeout(closeCanned, 100));
+  for (const b of document.querySelectorAll("[data-mode]")) b.onclick = () => mode(b.dataset.mode);
+
+  // -- actions ---------------------------------------------------------------------
+  function update(changes) { if (!send(Object.assign({ type: "conversation.update", conversation_id: current }, changes))) problem("Not connected; try again in a moment."); }
+  $("toggle-status").addEventListener("click", () => update({ status: conv(current).status === "closed" ? "open" : "closed" }));
+  $("assignee").addEventListener("change", (e) => update({ assignee_id: e.target.value || null }));
+  $("snooze").addEventListener("change", (e) => {
+    const v = e.target.value;
+    if (!v) return;
+    const d = new Date();
+    if (v === "1h") d.setHours(d.getHours() + 1);
+    else if (v === "4h") d.setHours(d.getHours() + 4);
+    else if (v === "tomorrow") { d.setDate(d.getDate() + 1); d.setHours(9, 0, 0, 0); }
+    else { d.setDate(d.getDate() + ((8 - d.getDay()) % 7 || 7)); d.setHours(9, 0, 0, 0); }
+    update({ status: "snoozed", snoozed_until: d.toISOString() });
   });
-  $("logout").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    await fetch("/api/v1/auth/logout", { method: "POST" });
+  $("earlier").addEventListener("click", earlier);
+  $("more").addEventListener("click", () => refresh(true));
+
+  for (const b of document.querySelectorAll("[data-view], [data-status]")) {
+    b.addEventListener("click", () => {
+      const key = b.dataset.view ? "view" : "status";
+      state[key] = b.dataset[key];
+      for (const o of document.querySelectorAll(`[data-${key}]`)) o.setAttribute("aria-pressed", String(o === b));
+      refresh();
+    });
+  }
+  let searchTimer = null;
+  $("search").addEventListener("input", (e) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { state.q = e.target.value.trim(); refresh(); }, 150);
+  });
+  // Keyboard: j/k (or arrows in the list) move between conversations; / focuses search.
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("textarea, input, select")) return;
+    if (e.key === "/") { e.preventDefault(); $("search").focus(); return; }
+    if (e.key !== "j" && e.key !== "k") return;
+    const at = rows.findIndex((r) => r.id === current);
+    const next = rows[Math.max(0, Math.min(rows.length - 1, at + (e.key === "j" ? 1 : -1)))];
+    if (next) select(next.id);
+  });
+
+  $("logout").addEventListener("click", async () => {
+    await api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
     location.href = "/login?next=/agent";
   });
   document.addEventListener("visibilitychange", () => {
-    const c = convs.get(current);
-    if (c && !document.hidden && c.unread) { read(c); list(); }
+    if (!document.hidden && current) { read(conv(current)); soon(); }
   });
+
+  // Who can be assigned (and who is online): on every (re)connect.
+  function loadTeam() {
+    api("/api/v1/team").then((t) => { team = t.users; list(); if (current) head(); }).catch(() => {});
+  }
+  api("/api/v1/canned-responses").then((c) => (canned = c.canned_responses)).catch(() => {});
   connect();
 })();

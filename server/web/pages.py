@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.errors import Unauthorized
-from server.web.auth import current_user, user_json
+from server.web.auth import csrf_token, signed_in, user_json
 
 ADMIN = Path(__file__).resolve().parents[2] / "admin"
 STATIC = ADMIN / "static"
@@ -22,10 +22,15 @@ templates = Environment(
 
 async def agent_page(request: Request) -> Response:
     try:
-        user = await current_user(request)
+        access = await signed_in(request)
     except Unauthorized:
         return RedirectResponse("/login?next=/agent", status_code=303)
-    html = templates.get_template("agent.html").render(user=user_json(user))
+    if not access.can("conversations"):
+        denied = templates.get_template("proactive_denied.html").render(user=access.user)
+        return HTMLResponse(denied, status_code=403)
+    html = templates.get_template("agent.html").render(
+        user=user_json(access.user), sections=access.sections, csrf=csrf_token(request)
+    )
     return HTMLResponse(
         html,
         headers={

@@ -1,0 +1,276 @@
+"""The agent workspace in Chromium, with a visitor on the demo shop in a second browser context."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+
+from server.proactive.channels import site_channels
+from tests.browser.conftest import Shop
+from tests.browser.widget import Widget
+from tests.harness import Stack
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.anyio
+
+EVIL_NAME = '<img src=x onerror="window.pwned=1"><b>Rita</b>'
+
+
+class Desk:
+    """An agent's workspace page."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.list = page.locator("#list")
+        self.badge = page.locator("#badge")
+        self.messages = page.locator("#messages")
+        self.composer = page.get_by_label("Reply", exact=True)
+        self.state = page.locator("#conv-state")
+        self.contact = page.locator("#contact")
+        self.search = page.get_by_label("Search conversations")
+
+    @classmethod
+    async def open(cls, context: BrowserContext, stack: Stack, email: str, password: str) -> Desk:
+        page = await context.new_page()
+        desk = cls(page)
+        await page.goto(stack.agent_url + "/login?next=/agent")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(password)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("#net")).to_have_text("Online")
+        return desk
+
+    def row(self, text: str) -> Locator:
+        return self.list.locator("li", has_text=text)
+
+    async def tab(self, name: str) -> None:
+        await self.page.get_by_role("button", name=name, exact=True).click()
+
+
+async def _visitor(context: BrowserContext, shop: Shop, site_key: str | None = None, **who: str) -> Widget:
+    url = shop.url + "/pricing" + (f"?site={site_key}" if site_key else "")
+    w = await Widget.visit(context, url)
+    if who:
+        await w.page.evaluate("(who) => Parley('identify', who)", who)
+    return w
+
+
+async def test_live_inbox_markers_badge_replies_and_read_receipts(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    email, password = stack.create_agent()
+    visitor_context = await browser.new_context()
+    agent_context = await browser.new_context()
+    try:
+        desk = await Desk.open(agent_context, stack, email, password)
+        await expect(desk.badge).to_be_hidden()
+
+        w = await _visitor(visitor_context, shop, name=EVIL_NAME, email="rita@example.com")
+        await w.open()
+        await w.say("Hi <script>window.pwned=2</script> is the hotel plan monthly?")
+
+        # Live, without a reload: the conversation arrives unread (blue), the badge and title count it.
+        row = desk.row("Rita")
+        await expect(row).to_have_class(re.compile(r"\bunread\b"))
+        await expect(row.locator(".name")).to_have_text(EVIL_NAME)
+        await expect(desk.badge).to_have_text("1")
+        await expect(desk.page).to_have_title("(1) Conversations · Parley")
+
+        # Opened: read but unanswered (grey); still counted until answered.
+        await row.get_by_role("button").click()
+        await expect(desk.messages).to_contain_text(
+            "Hi <script>window.pwned=2</script> is the hotel plan monthly?"
+        )
+        await expect(row).to_have_class(re.compile(r"\bunanswered\b"))
+        await expect(desk.badge).to_have_text("1")
+        # The visitor sees their message read.
+        await expect(w.bubble("hotel plan")).to_contain_text("Read")
+        # The contact panel: name, email, the page they wrote from, device, visits, pages seen.
+        await expect(desk.contact).to_contain_text("rita@example.com")
+        await expect(desk.contact).to_contain_text("Pricing · Kettle & Co")
+        await expect(desk.contact).to_contain_text("Chrome")
+        await expect(desk.contact.locator("h2")).to_have_text(EVIL_NAME)
+
+        # The visitor typing shows; the agent replies; writing assigns the agent.
+        await w.composer.fill("and yearly?")
+        await expect(desk.page.locator("#typing")).to_have_text("The visitor is typing…")
+        await desk.composer.fill("Yes, <b>billed</b> monthly.")
+        await desk.composer.press("Enter")
+        await expect(w.bubble("billed")).to_contain_text("Yes, <b>billed</b> monthly.")
+        await expect(row).not_to_have_class(re.compile(r"unread|unanswered"))
+        await expect(desk.badge).to_be_hidden()
+        await expect(desk.page).to_have_title("Conversations · Parley")
+        await expect(row.locator(".assignee")).not_to_have_text("Unassigned")
+        await expect(desk.page.locator("#assignee option:checked")).to_contain_text("(me)")
+        await desk.tab("Mine")
+        await expect(desk.row("Rita")).to_be_visible()
+        # The visitor's panel is open, so the reply is read: two ticks and the time.
+        await expect(desk.messages.locator(".msg.agent")).to_contain_text(re.compile(r"✓✓ Read \d\d:\d\d"))
+
+        # Nothing anyone typed ran as markup, on either side.
+        for page in (desk.page, w.page):
+            assert await page.evaluate("window.pwned") is None
+        assert await desk.page.locator("#list b, #messages b, #contact b, #messages script").count() == 0
+        assert desk.errors == [] and w.errors == []
+    finally:
+        await visitor_context.close()
+        await agent_context.close()
+
+
+async def test_close_reopen_snooze_notes_and_canned_responses(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    email, password = stack.create_agent(role="admin")
+    visitor_context = await browser.new_context()
+    agent_context = await browser.new_context()
+    try:
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, email, password)
+            made = await http.post(
+                "/api/v1/canned-responses",
+                json={"shortcut": "ship", "text": "We ship worldwide within 3 days."},
+            )
+            assert made.status_code == 201, made.text
+        desk = await Desk.open(agent_context, stack, email, password)
+        w = await _visitor(visitor_context, shop, name="Bruno Close")
+        await w.open()
+        await w.say("Do you ship to Spain?")
+        row = desk.row("Bruno Close")
+        await row.get_by_role("button").click()
+        await expect(desk.messages).to_contain_text("Do you ship to Spain?")
+
+        # A canned response by its shortcut: "/sh", Tab inserts it.
+        await desk.composer.fill("/sh")
+        await expect(desk.page.get_by_role("listbox", name="Canned responses")).to_contain_text("/ship")
+        await desk.composer.press("Tab")
+        await expect(desk.composer).to_have_value("We ship worldwide within 3 days.")
+        await desk.composer.press("Enter")
+        await expect(w.bubble("We ship worldwide")).to_be_visible()
+
+        # An internal note: shown to agents, never to the visitor.
+        await desk.page.get_by_role("button", name="Internal note").click()
+        await desk.page.get_by_label("Internal note", exact=True).fill("Customer asked twice; VIP")
+        await desk.page.get_by_label("Internal note", exact=True).press("Enter")
+        await expect(desk.messages.locator(".msg.note")).to_contain_text("Customer asked twice; VIP")
+        await desk.page.get_by_role("button", name="Reply", exact=True).click()
+
+        # Close: when and by whom; gone from Open, listed under Closed.
+        await desk.page.get_by_role("button", name="Close", exact=True).click()
+        await expect(desk.state).to_contain_text(re.compile(r"Closed by .+ on "))
+        await expect(desk.row("Bruno Close")).to_have_count(0)
+        await desk.tab("Closed")
+        await expect(desk.row("Bruno Close")).to_be_visible()
+        await desk.tab("Open")
+        # The visitor writing reopens it: back in Open, live.
+        await w.say("One more thing")
+        await expect(desk.row("Bruno Close")).to_be_visible()
+        await expect(desk.state).to_have_text("")
+        await expect(w.log).not_to_contain_text("VIP")
+
+        # Snooze: out of Open and Closed, under Snoozed until then.
+        await desk.page.get_by_label("Snooze").select_option("1h")
+        await expect(desk.state).to_contain_text("Snoozed until")
+        await expect(desk.row("Bruno Close")).to_have_count(0)
+        await desk.tab("Closed")
+        await expect(desk.row("Bruno Close")).to_have_count(0)
+        await desk.tab("Snoozed")
+        await expect(desk.row("Bruno Close")).to_be_visible()
+        assert desk.errors == [] and w.errors == []
+    finally:
+        await visitor_context.close()
+        await agent_context.close()
+
+
+async def test_search_as_you_type(stack: Stack, shop: Shop, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    contexts = [await browser.new_context() for _ in range(3)]
+    try:
+        people = [
+            {"name": "Carla Mendes", "email": "carla.mendes@example.org", "phone": "+351 912-345-678"},
+            {"name": "Carlos Dias", "email": "dias@shop.example", "phone": "(21) 5555-0101"},
+        ]
+        for context, who in zip(contexts, people, strict=False):
+            w = await _visitor(context, shop, **who)
+            await w.open()
+            await w.say(f"Hello from {who['name']}")
+            await expect(w.bubble("Hello from")).to_contain_text("Sent")
+        desk = await Desk.open(contexts[2], stack, email, password)
+        for query, expected, absent in [
+            ("carl", ["Carla Mendes", "Carlos Dias"], []),
+            ("carla m", ["Carla Mendes"], ["Carlos Dias"]),
+            ("mendes@exa", ["Carla Mendes"], ["Carlos Dias"]),
+            ("912 345", ["Carla Mendes"], ["Carlos Dias"]),
+            ("5555-0101", ["Carlos Dias"], ["Carla Mendes"]),
+        ]:
+            await desk.search.fill(query)
+            for name in expected:
+                await expect(desk.row(name)).to_be_visible()
+            for name in absent:
+                await expect(desk.row(name)).to_have_count(0)
+        await desk.search.fill("zzzz")
+        await expect(desk.page.locator("#empty")).to_have_text("No conversation matches “zzzz”.")
+    finally:
+        for context in contexts:
+            await context.close()
+
+
+async def test_permissions_revocation_and_csrf_in_the_browser(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    admin_email, admin_password = stack.create_agent(role="admin")
+    email, password = stack.create_agent()
+    assert stack.db is not None
+    sdk_channel = next(
+        c.id for c in stack.db.write_sync(lambda c: site_channels(c, shop.site.id)) if c.kind == "sdk"
+    )
+    visitor_context = await browser.new_context()
+    agent_context = await browser.new_context()
+    try:
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, admin_email, admin_password)
+            team = (await http.get("/api/v1/team")).json()["users"]
+            agent_id = next(u["id"] for u in team if u["email"] == email)
+            done = await http.patch(
+                f"/api/v1/users/{agent_id}", json={"all_channels": False, "channels": [sdk_channel]}
+            )
+            assert done.status_code == 200
+
+            desk = await Desk.open(agent_context, stack, email, password)
+            w = await _visitor(visitor_context, shop, name="Dora Web")
+            await w.open()
+            await w.say("Only the web team should see this")
+            cid = await w.conversation_id()
+            # The web conversation never reaches this agent: not live, not listed, 403 by URL.
+            await desk.page.wait_for_timeout(1500)
+            await expect(desk.row("Dora Web")).to_have_count(0)
+            status = await desk.page.evaluate(
+                "async (cid) => (await fetch(`/api/v1/conversations/${cid}/events`)).status", cid
+            )
+            assert status == 403
+            # A state change without the page's CSRF token is refused, even from the page itself.
+            forged = await desk.page.evaluate(
+                """async (cid) => {
+                    const r = await fetch(`/api/v1/conversations/${cid}`, {
+                        method: "PATCH",
+                        headers: {"Content-Type": "application/json"},
+                        body: JSON.stringify({status: "closed"}),
+                    });
+                    return [r.status, (await r.json()).code];
+                }""",
+                cid,
+            )
+            assert forged == [403, "csrf_failed"]
+            # No Proactive messages in this agent's menu.
+            await expect(desk.page.get_by_role("link", name="Proactive messages")).to_have_count(0)
+
+            # Disabled: the open workspace is closed and sent to sign in.
+            await http.patch(f"/api/v1/users/{agent_id}", json={"is_active": False})
+            await expect(desk.page).to_have_url(re.compile(r"/login\?next=/agent$"), timeout=10_000)
+    finally:
+        await visitor_context.close()
+        await agent_context.close()
