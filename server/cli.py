@@ -136,6 +136,7 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
                 )
             )
         db.write_sync(_demo_proactive)
+        db.write_sync(_demo_inbox)
         for email, name, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
             existing = db.write_sync(user_by_email, email)
@@ -194,6 +195,38 @@ def _demo_proactive(conn: Any) -> None:
         },
     )
     store.act(conn, msg.id, site.id, "publish")
+
+
+DEMO_CANNED = (
+    ("hello", "Hi! Thanks for writing to Kettle & Co. How can I help?"),
+    ("shipping", "We ship within 2 working days; delivery takes 3 to 5 days in Europe."),
+    ("refund", "You can return any kettle within 30 days for a full refund."),
+)
+
+
+def _demo_inbox(conn: Any) -> None:
+    """Canned responses, a greeting and round-robin routing, so the workspace shows them."""
+    from sqlalchemy import select, update
+
+    from server.conversations.models import CannedResponse
+    from server.sites.store import site_by_key, sites
+
+    canned = CannedResponse.__table__  # type: ignore[attr-defined]
+    have = set(conn.execute(select(canned.c.shortcut)).scalars())
+    for shortcut, text in DEMO_CANNED:
+        if shortcut not in have:
+            conn.execute(canned.insert().values(CannedResponse(shortcut=shortcut, text=text).model_dump()))
+    site = site_by_key(conn, DEMO_SITE_KEY)
+    assert site is not None
+    if "inbox" not in site.settings:
+        settings = {
+            **site.settings,
+            "inbox": {
+                "greeting": "Thanks for your message! An agent will answer here shortly.",
+                "routing": "round_robin",
+            },
+        }
+        conn.execute(update(sites).where(sites.c.id == site.id).values(settings=settings))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
