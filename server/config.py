@@ -58,6 +58,7 @@ class Settings:
     login_window_s: int
     # How often each process trims history on sites that cap it.
     history_prune_interval_s: float
+    max_attachment_bytes: int
 
     @property
     def is_sqlite(self) -> bool:
@@ -88,6 +89,7 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_LOGIN_FAILURES_PER_IP": "50",
     "PARLEY_LOGIN_WINDOW_S": "900",
     "PARLEY_HISTORY_PRUNE_INTERVAL_S": "60",
+    "PARLEY_MAX_ATTACHMENT_BYTES": str(10 * 1024 * 1024),
 }
 
 

@@ -67,6 +67,11 @@ class MessageSend(Frame):
     text: str
     # Visitors: the proactive message this answers (it opens the conversation first).
     delivery_id: DeliveryId | None = None
+    # Uploads of the sender's to send with it (POST …/attachments); the text may then be empty.
+    attachments: (
+        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=40)]], Field(max_length=5)]
+        | None
+    ) = None
 
 
 class ProactiveSeen(Frame):
@@ -193,6 +198,8 @@ ERROR_CODES: dict[str, str] = {
     "conversation_closed": "the conversation is closed and the visitor has another active one",
     "client_id_conflict": "that client id was used by another sender in the conversation",
     "invalid_status": "that conversation status does not exist",
+    "attachment_not_found": "no unsent attachment of yours has that id",
+    "too_many_attachments": "a message takes at most 5 attachments",
     "invalid_snooze": "snooze needs snoozed_until, a future time with a zone",
     "assignee_invalid": "no active user with that id to assign",
     "assignee_no_access": "the assignee may not see the conversation's channel",

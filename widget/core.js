@@ -11,7 +11,7 @@
   X.m = m;
   // Messages typed on an earlier page and not yet acknowledged: still on their way.
   st.o.forEach(function (o) {
-    m.items[o.i] = { k: o.i, n: m.n++, who: { type: "visitor" }, text: o.x, at: o.t, state: "sending" };
+    m.items[o.i] = { k: o.i, n: m.n++, who: { type: "visitor" }, text: o.x, files: o.f, at: o.t, state: "sending" };
   });
   X.limit = 1000;
   X.on = false; // connected and welcomed
@@ -203,7 +203,7 @@
       var g = f.message, a = g.author, key = a.type === "visitor" && g.client_id ? g.client_id : g.id;
       if (/^proactive\./.test(g.client_id || "")) unpro();
       var it = m.items[key] || (m.items[key] = { k: key, n: m.n++ });
-      it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at;
+      it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at; it.files = g.attachments;
       if (a.type === "visitor") {
         if (it.state !== "read") it.state = g.seq <= m.theirs ? "read" : "sent";
         if (it.state === "read") it.readAt = m.readAt;
@@ -276,12 +276,13 @@
 
   // ---- what the panel and the page may do ------------------------------------------
   function transmit(o) {
-    send({ type: "message.send", client_id: o.i, conversation_id: o.c || m.id || undefined, text: o.x, delivery_id: o.d });
+    send({ type: "message.send", client_id: o.i, conversation_id: o.c || m.id || undefined, text: o.x, delivery_id: o.d,
+      attachments: o.f ? o.f.map(function (a) { return a.id; }) : undefined });
   }
-  function say(text) {
+  function say(text, files) {
     var id = (w.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now();
-    m.items[id] = { k: id, n: m.n++, who: { type: "visitor" }, text: text, at: new Date().toISOString(), state: "sending" };
-    var o = { i: id, x: text, c: m.id, t: m.items[id].at };
+    m.items[id] = { k: id, n: m.n++, who: { type: "visitor" }, text: text, files: files, at: new Date().toISOString(), state: "sending" };
+    var o = { i: id, x: text, c: m.id, t: m.items[id].at, f: files };
     if (X.pro && X.pro.open && !X.pro.collect.length) { o.d = X.pro.delivery_id; o.c = null; X.pro = st.p = null; }
     st.o.push(o);
     save();
@@ -292,11 +293,19 @@
     var it = m.items[key];
     if (!it || it.state !== "failed") return;
     it.state = "sending";
-    var o = { i: key, x: it.text, c: m.id, t: it.at };
+    var o = { i: key, x: it.text, c: m.id, t: it.at, f: it.files };
     st.o.push(o);
     save();
     transmit(o);
     changed();
+  }
+  // Upload a file with the visitor's token; resolves to the attachment, or to {message} on refusal.
+  function upload(file) {
+    if (!st.t) return Promise.resolve({ message: "…" });
+    return fetch(base + "/api/v1/visitor/attachments?site=" + encodeURIComponent(X.k), {
+      method: "POST", body: file,
+      headers: { Authorization: "Bearer " + st.t, "Content-Type": file.type || "application/octet-stream", "X-Filename": encodeURIComponent(file.name) },
+    }).then(function (r) { return r.json(); }).catch(function () { return { message: "⚠" }; });
   }
   var typingSent = 0;
   function typing(active) {
@@ -370,7 +379,7 @@
     p.err = null;
     send({ type: "proactive.reply", delivery_id: p.delivery_id, name: name, email: email });
   }
-  X.api = { pro: proOpen, dismiss: proDismiss, answer: proReply, say: say, retry: retry, typing: typing, open: open, close: close, read: markRead,
+  X.api = { pro: proOpen, dismiss: proDismiss, answer: proReply, say: say, upload: upload, retry: retry, typing: typing, open: open, close: close, read: markRead,
     mute: function (on) { st.m = on; save(); }, muted: function () { return !!st.m; },
     earlier: function () { if (m.oldest > 1) fetchHistory("&before=" + m.oldest); } };
 

@@ -10,7 +10,8 @@
       sending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent", retry: "Retry", typing: " is typing…",
       closed: "This conversation was closed. Write to reopen it.", more: "Earlier messages", left: " characters left",
       over: " characters too many", you: "You", agent: "Agent", peek: "New message from ",
-      dismiss: "Dismiss", name: "Your name", email: "Your email", give: "Send", first: "Answer above to start" },
+      dismiss: "Dismiss", name: "Your name", email: "Your email", give: "Send", first: "Answer above to start",
+      attach: "Attach a file", up: "Uploading…" },
     pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos.",
       ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
       log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
@@ -18,7 +19,8 @@
       read: "Lida", failed: "Não enviada", retry: "Tentar de novo", typing: " está digitando…",
       closed: "Esta conversa foi encerrada. Escreva para reabri-la.", more: "Mensagens anteriores",
       left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de ",
-      dismiss: "Dispensar", name: "Seu nome", email: "Seu e-mail", give: "Enviar", first: "Responda acima para começar" },
+      dismiss: "Dispensar", name: "Seu nome", email: "Seu e-mail", give: "Enviar", first: "Responda acima para começar",
+      attach: "Anexar um arquivo", up: "Enviando o arquivo…" },
     es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos.",
       ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
       log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
@@ -26,7 +28,8 @@
       read: "Leído", failed: "No enviado", retry: "Reintentar", typing: " está escribiendo…",
       closed: "Esta conversación se cerró. Escribe para reabrirla.", more: "Mensajes anteriores",
       left: " caracteres restantes", over: " caracteres de más", you: "Tú", agent: "Agente", peek: "Nuevo mensaje de ",
-      dismiss: "Descartar", name: "Tu nombre", email: "Tu correo", give: "Enviar", first: "Responde arriba para empezar" }
+      dismiss: "Descartar", name: "Tu nombre", email: "Tu correo", give: "Enviar", first: "Responde arriba para empezar",
+      attach: "Adjuntar un archivo", up: "Subiendo…" }
   }[X.lang];
   var font = "14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji'";
   X.css(
@@ -57,6 +60,7 @@
     "font:" + font + ";color:#111827;background:#fff;margin:0}" +
     "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
     "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
+    "form>.at{background:none;color:#4b5563;padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
     ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:#6b7280}.ct.x{color:#b91c1c;font-weight:700}" +
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
     "color:#111827;font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
@@ -142,7 +146,30 @@
   ct.setAttribute("aria-live", "polite");
   var go = el("button", null, T.send);
   go.type = "submit";
-  f.append(ct, ta, go);
+  // A file is uploaded at once and sent as its own message.
+  var at = el("button", "at");
+  at.type = "button";
+  at.setAttribute("aria-label", T.attach);
+  at.title = T.attach;
+  at.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">' +
+    '<path d="m21 12-8.5 8.5a5 5 0 0 1-7-7L14 5a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 8"/></svg>';
+  var file = el("input");
+  file.type = "file";
+  file.hidden = true;
+  file.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain";
+  at.onclick = function () { file.click(); };
+  file.onchange = function () {
+    var one = file.files[0];
+    file.value = "";
+    if (!one) return;
+    ct.textContent = T.up;
+    A.upload(one).then(function (r) {
+      ct.textContent = r.message || "";
+      ct.className = r.message ? "ct x" : "ct";
+      if (!r.message) { A.say("", [r]); stick = true; }
+    });
+  };
+  f.append(ct, at, file, ta, go);
   p.append(h, net, g, ty, f);
   var pv = el("button", "pv");
   pv.type = "button";
@@ -233,8 +260,18 @@
     if (!mine) { row.append(avatar(it.who)); bu.append(el("span", "who", it.who.name || T.agent)); }
     var tx = el("p", "tx");
     fill(tx, it.text);
+    bu.append(tx);
+    (it.files || []).forEach(function (a) { // links to this server only; names are text
+      var l = el("a", "fl");
+      l.href = X.b + a.url;
+      l.target = "_blank";
+      l.rel = "noopener";
+      if (/^image\//.test(a.content_type)) { var im = el("img"); im.src = l.href; im.alt = a.name; l.append(im); }
+      else l.textContent = "📎 " + a.name + " (" + Math.max(1, Math.round(a.size / 1024)) + " KB)";
+      bu.append(l);
+    });
     var me = el("span", "me");
-    bu.append(tx, me);
+    bu.append(me);
     row.append(bu);
     row._me = me;
     return row;

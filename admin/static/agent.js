@@ -256,6 +256,15 @@
         const who = kind === "visitor" ? nameOf(c.visitor) : kind === "system" ? m.author.name || "Automatic message" : m.author.name || "Agent";
         if (kind === "note") row.append(el("span", "label", "Internal note · not sent to the visitor"));
         row.append(el("p", "text", m.text));
+        for (const a of m.attachments || []) { // files on this server; names are text
+          const link = el("a", "file");
+          link.href = a.url;
+          link.target = "_blank";
+          link.rel = "noopener";
+          if (a.content_type.startsWith("image/")) { const img = el("img"); img.src = a.url; img.alt = a.name; link.append(img); }
+          else link.textContent = `📎 ${a.name} (${Math.max(1, Math.round(a.size / 1024))} KB)`;
+          row.append(link);
+        }
         let meta = `${who} · ${stamp(m.created_at)}`;
         if (kind === "agent") meta += m.seq <= c.theirRead ? ` · ✓✓ Read${c.readAt ? " " + time(c.readAt) : ""}` : " · ✓ Sent";
         row.append(el("span", "meta", meta));
@@ -415,6 +424,22 @@
     update({ status: "snoozed", snoozed_until: d.toISOString() });
   });
   $("earlier").addEventListener("click", earlier);
+  $("attach").addEventListener("click", () => $("file").click());
+  $("file").addEventListener("change", async () => {
+    const file = $("file").files[0];
+    $("file").value = "";
+    if (!file || !current) return;
+    $("count").textContent = "Uploading " + file.name + "…";
+    const r = await fetch(`/api/v1/conversations/${encodeURIComponent(current)}/attachments`, {
+      method: "POST", body: file,
+      headers: { "X-CSRF-Token": csrf, "Content-Type": file.type || "application/octet-stream", "X-Filename": encodeURIComponent(file.name) },
+    });
+    const body = await r.json();
+    $("count").textContent = r.ok ? "" : body.message;
+    if (r.ok && !send({ type: "message.send", client_id: crypto.randomUUID(), conversation_id: current, text: "", attachments: [body.id] })) {
+      problem("Not connected; try again in a moment.");
+    }
+  });
   $("more").addEventListener("click", () => refresh(true));
 
   for (const b of document.querySelectorAll("[data-view], [data-status]")) {

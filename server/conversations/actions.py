@@ -59,8 +59,10 @@ async def send_message(
     site_id: str | None = None,
     visitor_id: str | None = None,
     channel_kind: str = "web",
+    attachment_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    check_text(text, max_chars)
+    if text.strip() or not attachment_ids:  # a file alone needs no words
+        check_text(text, max_chars)
     change = await _commit(
         db,
         store.post_message,
@@ -71,6 +73,7 @@ async def send_message(
         site_id=site_id,
         visitor_id=visitor_id,
         channel_kind=channel_kind,
+        attachment_ids=attachment_ids,
     )
     await _publish(bus, change)
     assert change.ack is not None

@@ -4,6 +4,7 @@ delivery, replay and history alike, so the three can never disagree."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from server.ids import iso
 
@@ -36,6 +37,12 @@ def event_frame(
             "text": message["text"],
             "created_at": iso(message["created_at"]),
         }
+        files = message.get("attachments")
+        if files:
+            # Paths on this server; the id in each is the capability to fetch it.
+            frame["message"]["attachments"] = [
+                {**f, "url": f"/api/v1/attachments/{f['id']}/{quote(f['name'])}"} for f in files
+            ]
     else:
         frame.update(data)
     return frame

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -63,6 +63,8 @@ class Message(SQLModel, table=True):
     client_id: str | None = Field(default=None, index=True, max_length=64)
     text: str
     created_at: datetime = Field(default_factory=utcnow)
+    # [{id, name, content_type, size}] of the files sent with it (server/conversations/attachments.py).
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class ConversationEvent(SQLModel, table=True):
@@ -91,3 +93,29 @@ class CannedResponse(SQLModel, table=True):
     shortcut: str = Field(unique=True, max_length=40)
     text: str = Field(max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    """An uploaded file; ``message_id`` is set once a message sends it."""
+
+    __tablename__ = "attachments"
+
+    id: str = Field(default_factory=lambda: new_id("att"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    uploader_type: str = Field(max_length=20)  # visitor | agent
+    uploader_id: str = Field(max_length=40)
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    message_id: str | None = Field(default=None, index=True, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """An attachment's bytes, apart from its metadata so listing never reads them."""
+
+    __tablename__ = "attachment_blobs"
+
+    id: str = Field(foreign_key="attachments.id", primary_key=True, max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -113,9 +113,11 @@ ACTIVE_CONVERSATION = Statement(
     "SELECT id FROM conversations WHERE visitor_id = :visitor_id AND status != 'closed'"
 )
 INSERT_MESSAGE = Statement(
-    "INSERT INTO messages (id, conversation_id, seq, author_type, author_id, client_id, text, created_at) "
-    "VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, :created_at)",
+    "INSERT INTO messages (id, conversation_id, seq, author_type, author_id, client_id, text, created_at, "
+    "attachments) VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, "
+    ":created_at, :attachments)",
     times=("created_at",),
+    json_params=("attachments",),
 )
 INSERT_EVENT = Statement(
     "INSERT INTO conversation_events (conversation_id, seq, type, message_id, data, created_at) "

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.conversations import attachments, workflow
 from server.conversations import statements as sql
-from server.conversations import workflow
 from server.conversations.frames import conversation_summary, event_frame
 from server.conversations.models import STATUSES, Conversation, ConversationEvent, Message
 from server.errors import InvalidInput, NotFound
@@ -79,9 +79,12 @@ class _Appender:
             side = {"visitor": "last_visitor_seq", "agent": "last_agent_seq"}.get(message["author_type"])
             if side is not None:
                 self.state[side] = seq
-            self.state["last_preview"] = message["text"][:140]
+            files = message.get("attachments") or []
+            preview = message["text"] or " ".join("📎 " + f["name"] for f in files)
+            self.state["last_preview"] = preview[:140]
         if message is not None:
             message = {
+                "attachments": [],
                 **message,
                 "seq": seq,
                 "conversation_id": self.state["id"],
@@ -277,8 +280,13 @@ def post_message(
     site_id: str | None = None,
     visitor_id: str | None = None,
     channel_kind: str = "web",
+    attachment_ids: list[str] | None = None,
 ) -> Change:
-    """Store a message once per client id; a repeat returns the first ack."""
+    """Store a message once per client id; a repeat returns the first ack.
+
+    Attachments named by the message are the sender's own unsent uploads,
+    claimed in the same transaction.
+    """
     if conversation_id is None:
         if author.type != "visitor" or site_id is None or visitor_id is None:
             raise InvalidInput("conversation_id is required", code="invalid_frame")
@@ -306,13 +314,17 @@ def post_message(
         # The agent who answers an unassigned conversation takes it.
         appender.set(assignee_id=author.id)
         appender.append("conversation.updated", _status_data(appender.state, author))
-    message = {
+    message: dict[str, Any] = {
         "id": new_id("msg"),
         "author_type": author.type,
         "author_id": author.id,
         "client_id": client_id,
         "text": text,
     }
+    if attachment_ids:
+        message["attachments"] = attachments.claim(
+            conn, attachment_ids, uploader_type=author.type, uploader_id=author.id, message_id=message["id"]
+        )
     seq = appender.append("message.created", _author_data(author), message)
     if arrived and author.type == "visitor":
         _arrival(appender, conn, greet=created)
@@ -488,6 +500,7 @@ _EVENT_COLUMNS = (
     messages.c.client_id,
     messages.c.text,
     messages.c.created_at.label("message_created_at"),
+    messages.c.attachments,
 )
 
 
@@ -504,6 +517,7 @@ def _frames(conversation_id: str, rows: list[RowMapping]) -> list[dict[str, Any]
                 "text": row["text"],
                 "seq": row["seq"],
                 "created_at": row["message_created_at"],
+                "attachments": row["attachments"] or [],
             }
         out.append(
             event_frame(conversation_id, row["seq"], row["type"], row["data"], row["created_at"], message)

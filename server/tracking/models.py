@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -82,6 +82,7 @@ class VisitorTerm(SQLModel, table=True):
     """One searchable piece of a visitor (server/conversations/inbox.py explains the kinds)."""
 
     __tablename__ = "visitor_terms"
+    __table_args__ = (Index("ix_visitor_terms_visitor_term", "visitor_id", "term"),)
 
     # Byte order on PostgreSQL ("C"): a prefix's terms sit side by side in the index.
     term: str = Field(

@@ -112,6 +112,7 @@ class AgentSession(Session):
             text=frame.text,
             conversation_id=frame.conversation_id,
             max_chars=self.services.settings.max_message_chars,
+            attachment_ids=frame.attachments,
         )
         await reply(self.services, conn, {"type": "ack", **ack})
 

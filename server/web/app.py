@@ -18,6 +18,7 @@ from server.errors import ParleyError
 from server.services import Services
 from server.web import (
     admin_api,
+    attachments_api,
     auth,
     history,
     inbox_api,
@@ -118,6 +119,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/conversations/{id}/events", history.agent_history),
         Route("/api/v1/conversations/{id}", workspace_api.conversation_api, methods=["GET", "PATCH"]),
         Route("/api/v1/conversations/{id}/contact", workspace_api.contact_api),
+        Route("/api/v1/conversations/{id}/attachments", attachments_api.agent_upload, methods=["POST"]),
+        Route("/api/v1/visitor/attachments", attachments_api.visitor_upload, methods=["POST", "OPTIONS"]),
+        Route("/api/v1/attachments/{id}/{name}", attachments_api.download),
         Route("/api/v1/team", workspace_api.team_api, methods=["GET", "POST"]),
         Route("/api/v1/users/{id}", workspace_api.user_api, methods=["PATCH"]),
         Route("/api/v1/canned-responses", workspace_api.canned_list_api, methods=["GET", "POST"]),

@@ -16,6 +16,7 @@ from server.conversations import store
 from server.errors import InvalidInput, NotFound, Unauthorized
 from server.realtime.hub import AGENTS_ONLY
 from server.services import Services, services_of
+from server.sites.models import Site
 from server.sites.origins import origin_allowed
 from server.web.auth import signed_in
 
@@ -64,6 +65,12 @@ async def _page(
 
 async def _visitor_id(request: Request) -> tuple[str, dict[str, str]]:
     """The visitor behind a request, and the CORS headers its page needs."""
+    _, visitor_id, headers = await visitor_on_site(request)
+    return visitor_id, headers
+
+
+async def visitor_on_site(request: Request) -> tuple[Site, str, dict[str, str]]:
+    """The site (``?site=KEY``), the visitor behind the request's token, and the CORS headers."""
     services = services_of(request)
     site = await services.sites.by_key(request.query_params.get("site", ""))
     if site is None:
@@ -76,16 +83,20 @@ async def _visitor_id(request: Request) -> tuple[str, dict[str, str]]:
     if not auth.startswith("Bearer "):
         raise Unauthorized("send Authorization: Bearer VISITOR_TOKEN", code="token_invalid")
     claim = services.tokens.read_visitor_token(auth.removeprefix("Bearer ").strip(), site.id)
-    return claim.visitor_id, headers
+    return site, claim.visitor_id, headers
 
 
 def _preflight(request: Request) -> Response:
+    return preflight(request, "GET", "Authorization")
+
+
+def preflight(request: Request, methods: str, headers: str) -> Response:
     return Response(
         status_code=204,
         headers={
             "Access-Control-Allow-Origin": request.headers.get("origin", ""),
-            "Access-Control-Allow-Methods": "GET",
-            "Access-Control-Allow-Headers": "Authorization",
+            "Access-Control-Allow-Methods": methods,
+            "Access-Control-Allow-Headers": headers,
             "Access-Control-Max-Age": "600",
             "Vary": "Origin",
         },

@@ -183,6 +183,7 @@ class VisitorSession(Session):
             site_id=conn.site_id,
             visitor_id=conn.visitor_id,
             channel_kind=self.channel_kind,
+            attachment_ids=frame.attachments,
         )
         conn.conversations.add(ack["conversation_id"])
         await reply(self.services, conn, {"type": "ack", **ack})

@@ -274,3 +274,53 @@ async def test_permissions_revocation_and_csrf_in_the_browser(
     finally:
         await visitor_context.close()
         await agent_context.close()
+
+
+# A one-pixel PNG.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201d5a8a4c30000000049454e44ae426082"
+)
+
+
+async def test_attachments_both_ways(stack: Stack, shop: Shop, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    visitor_context = await browser.new_context()
+    agent_context = await browser.new_context()
+    try:
+        desk = await Desk.open(agent_context, stack, email, password)
+        w = await _visitor(visitor_context, shop, name="Eva Files")
+        await w.open()
+        await w.say("The kettle arrived dented")
+        await w.page.locator("[data-parley] input[type=file]").set_input_files(
+            {"name": "dent.png", "mimeType": "image/png", "buffer": PIXEL}
+        )
+        # The visitor sees their picture sent; the agent sees it in the conversation.
+        await expect(w.page.locator("[data-parley] .fl img")).to_have_attribute("alt", "dent.png")
+        await desk.row("Eva Files").get_by_role("button").click()
+        picture = desk.messages.locator(".msg.visitor img")
+        await expect(picture).to_have_attribute("alt", "dent.png")
+        assert await picture.evaluate("img => img.complete && img.naturalWidth") == 1
+
+        # The agent sends a text file; the visitor gets a link to it.
+        await desk.page.locator("#file").set_input_files(
+            {
+                "name": "<img src=x onerror=alert(1)>returns.txt",
+                "mimeType": "text/plain",
+                "buffer": b"Send it back within 30 days.",
+            }
+        )
+        await expect(desk.messages.locator(".msg.agent .file")).to_contain_text("returns")
+        link = w.page.locator("[data-parley] .fl", has_text="returns")
+        await expect(link).to_have_text("📎 <img src=x onerror=alert(1)>returns.txt (1 KB)")
+        href = await link.get_attribute("href")
+        assert href is not None and href.startswith(stack.visitor_url + "/api/v1/attachments/")
+        # A refused file says why, in the widget.
+        await w.page.locator("[data-parley] input[type=file]").set_input_files(
+            {"name": "page.html", "mimeType": "text/html", "buffer": b"<script>alert(1)</script>"}
+        )
+        await expect(w.counter).to_contain_text("not accepted")
+        assert desk.errors == [] and w.errors == []
+    finally:
+        await visitor_context.close()
+        await agent_context.close()

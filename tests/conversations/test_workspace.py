@@ -24,7 +24,12 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module", params=BACKENDS)
 def desk(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """Servers with a tight sign-in throttle and history trimmed every half second."""
-    built = build_stack(request.param, login_failures_per_email="3", history_prune_interval_s="0.5")
+    built = build_stack(
+        request.param,
+        login_failures_per_email="3",
+        history_prune_interval_s="0.5",
+        max_attachment_bytes="4096",
+    )
     yield built
     built.close()
 
@@ -474,3 +479,126 @@ async def test_history_cap_keeps_the_latest_messages(desk: Stack) -> None:
                 await late.close()
         finally:
             await alice.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_attachments_upload_send_and_download(desk: Stack) -> None:
+    site = desk.create_site()
+    alice = await visitor(desk, site)
+    mallory = await visitor(desk, site)
+    ana = await _agent(desk)
+    try:
+        cid = (await alice.send("Here is a photo of the dent"))["conversation_id"]
+
+        async with httpx.AsyncClient(base_url=desk.visitor_url) as http:
+
+            async def upload(who: VisitorClient, data: bytes, kind: str, name: str) -> httpx.Response:
+                return await http.post(
+                    "/api/v1/visitor/attachments",
+                    params={"site": site.key},
+                    content=data,
+                    headers={
+                        "Authorization": f"Bearer {who.token}",
+                        "Content-Type": kind,
+                        "X-Filename": name,
+                    },
+                )
+
+            done = await upload(alice, PNG, "image/png", "dent%20photo.png")
+            assert done.status_code == 201, done.text
+            photo = done.json()
+            assert (photo["name"], photo["content_type"], photo["size"]) == (
+                "dent photo.png",
+                "image/png",
+                len(PNG),
+            )
+            # Refusals, each by name: too big, a page posing as an image, an unknown type, no token.
+            too_big = await upload(alice, PNG + b"\x00" * 5000, "image/png", "big.png")
+            assert (too_big.status_code, too_big.json()["code"]) == (413, "attachment_too_large")
+            fake = await upload(alice, b"<html><script>alert(1)</script>", "image/png", "x.png")
+            assert (fake.status_code, fake.json()["code"]) == (415, "attachment_type")
+            page = await upload(alice, b"<html></html>", "text/html", "x.html")
+            assert (page.status_code, page.json()["code"]) == (415, "attachment_type")
+            anonymous = await http.post("/api/v1/visitor/attachments", params={"site": site.key}, content=PNG)
+            assert anonymous.json()["code"] == "token_invalid"
+            other = (await upload(mallory, PNG, "image/png", "m.png")).json()
+
+            # Sent with a message (no text needed): the agent receives it with its URL.
+            await alice.send_frame(
+                {
+                    "type": "message.send",
+                    "client_id": "file-1",
+                    "conversation_id": cid,
+                    "text": "",
+                    "attachments": [photo["id"]],
+                }
+            )
+            got = await event_in(ana, cid, "message.created", lambda f: bool(f["message"].get("attachments")))
+            sent = got["message"]["attachments"][0]
+            assert sent["id"] == photo["id"] and sent["url"].startswith(f"/api/v1/attachments/{photo['id']}/")
+            fetched = await http.get(sent["url"])
+            assert fetched.content == PNG and fetched.headers["content-type"] == "image/png"
+            assert fetched.headers["x-content-type-options"] == "nosniff"
+            assert "sandbox" in fetched.headers["content-security-policy"]
+            row = (await ana.history_page(cid))["conversation"]
+            assert row["last_preview"] == "📎 dent photo.png"
+
+            # Another visitor's upload, or one already sent, cannot be sent.
+            for attachment_id in (other["id"], photo["id"]):
+                await alice.send_frame(
+                    {
+                        "type": "message.send",
+                        "client_id": f"again-{attachment_id}",
+                        "conversation_id": cid,
+                        "text": "",
+                        "attachments": [attachment_id],
+                    }
+                )
+                assert (await alice.next_error())["code"] == "attachment_not_found"
+            # An empty message without a file is still refused.
+            await alice.send_frame(
+                {"type": "message.send", "client_id": "empty", "conversation_id": cid, "text": ""}
+            )
+            assert (await alice.next_error())["code"] == "message_empty"
+
+        # Agents upload into a conversation they may see (with the CSRF token).
+        async with httpx.AsyncClient(
+            base_url=desk.agent_url, cookies={"parley_session": ana.session or ""}
+        ) as http:
+            refused = await http.post(
+                f"/api/v1/conversations/{cid}/attachments",
+                content=b"hello",
+                headers={"Content-Type": "text/plain"},
+            )
+            assert refused.json()["code"] == "csrf_failed"
+            done = await http.post(
+                f"/api/v1/conversations/{cid}/attachments",
+                content=b"Invoice 42: 19.90 EUR",
+                headers={
+                    "Content-Type": "text/plain",
+                    "X-Filename": "invoice.txt",
+                    "X-CSRF-Token": ana.csrf_token or "",
+                },
+            )
+            assert done.status_code == 201, done.text
+            await ana.send_frame(
+                {
+                    "type": "message.send",
+                    "client_id": "inv",
+                    "conversation_id": cid,
+                    "text": "Your invoice",
+                    "attachments": [done.json()["id"]],
+                }
+            )
+            seen = await event_in(
+                alice, cid, "message.created", lambda f: f["message"]["text"] == "Your invoice"
+            )
+            invoice = seen["message"]["attachments"][0]
+            fetched = await http.get(invoice["url"])
+            assert fetched.text == "Invoice 42: 19.90 EUR"
+            assert fetched.headers["content-disposition"].startswith("attachment;")
+    finally:
+        for client in (alice, mallory, ana):
+            await client.close()

@@ -31,6 +31,10 @@ def upgrade() -> None:
         "conversations.site_id AND channels.kind = 'web')"
     )
     op.create_index("ix_conversations_snoozed_until", "conversations", ["snoozed_until"])
+    # Search probes "does this visitor have a term in this range?" while walking the
+    # newest conversations: one index seek with the term beside the visitor.
+    op.drop_index("ix_visitor_terms_visitor", table_name="visitor_terms")
+    op.create_index("ix_visitor_terms_visitor_term", "visitor_terms", ["visitor_id", "term"])
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sections", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("all_channels", sa.Boolean(), nullable=False, server_default=sa.true()))
@@ -59,6 +63,27 @@ def upgrade() -> None:
         sa.Column("text", Text(length=1000), nullable=False),
         sa.Column("created_at", When(), nullable=False),
     )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("attachments", sa.JSON(), nullable=False, server_default="[]"))
+    op.create_table(
+        "attachments",
+        sa.Column("id", Text(length=40), primary_key=True),
+        sa.Column("site_id", Text(length=40), sa.ForeignKey("sites.id"), nullable=False),
+        sa.Column("uploader_type", Text(length=20), nullable=False),
+        sa.Column("uploader_id", Text(length=40), nullable=False),
+        sa.Column("name", Text(length=200), nullable=False),
+        sa.Column("content_type", Text(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", Text(length=64), nullable=False),
+        sa.Column("message_id", Text(length=40), nullable=True),
+        sa.Column("created_at", When(), nullable=False),
+    )
+    op.create_index("ix_attachments_message_id", "attachments", ["message_id"])
+    op.create_table(
+        "attachment_blobs",
+        sa.Column("id", Text(length=40), sa.ForeignKey("attachments.id"), primary_key=True),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+    )
     op.create_table(
         "agent_presence",
         sa.Column("user_id", Text(length=40), sa.ForeignKey("users.id"), nullable=False),
@@ -71,6 +96,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("agent_presence")
+    op.drop_table("attachment_blobs")
+    op.drop_index("ix_attachments_message_id", table_name="attachments")
+    op.drop_table("attachments")
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("attachments")
     op.drop_table("canned_responses")
     op.drop_index("ix_login_failures_ip_at", table_name="login_failures")
     op.drop_index("ix_login_failures_email_at", table_name="login_failures")
@@ -81,6 +111,8 @@ def downgrade() -> None:
         batch_op.drop_column("all_channels")
         batch_op.drop_column("sections")
     op.drop_index("ix_conversations_snoozed_until", table_name="conversations")
+    op.drop_index("ix_visitor_terms_visitor_term", table_name="visitor_terms")
+    op.create_index("ix_visitor_terms_visitor", "visitor_terms", ["visitor_id"])
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_column("snoozed_until")
         batch_op.drop_column("channel_id")
