@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, literal, or_, select
+from sqlalchemy import Connection, and_, delete, insert, intersect, literal, or_, select
 
 from server.conversations.frames import conversation_summary
 from server.conversations.models import Conversation
@@ -104,16 +104,24 @@ def _matching(conn: Connection, query: str) -> Matches | Any | None:
         if ids is None:
             return condition()
         sure |= ids
-    named: set[str] | None = None
-    for word in words:
-        ids = listed("n:" + word)
-        if ids is not None:
-            named = ids if named is None else named & ids
-    if (words and named is None) or len(sure) + len(named or ()) > WALK_ABOVE:
-        # Common words: walking the newest conversations finds matches sooner
-        # than fetching thousands of visitors' conversations to sort them.
+    named: set[str] = set()
+    if words:
+        # Visitors with every word, counted in the database: two common words
+        # ("joao k") are often a rare pair.
+        found: set[str] | None
+        if len(words) > 1:
+            both = intersect(*(select(terms.c.visitor_id).where(range_of("n:" + w)) for w in words))
+            found = {r[0] for r in conn.execute(both.limit(WALK_ABOVE + 1))}
+        else:
+            found = listed("n:" + words[0])
+        if found is None or len(found) > WALK_ABOVE:
+            # Common words: walking the newest conversations finds matches sooner
+            # than fetching thousands of visitors' conversations to sort them.
+            return condition()
+        named = found
+    if len(sure) + len(named) > WALK_ABOVE:
         return condition()
-    return Matches(sure, named or set(), words)
+    return Matches(sure, named, words)
 
 
 def _in(term_range: Any) -> Any:

@@ -25,6 +25,7 @@ from server.web import (
     pages,
     proactive_api,
     proactive_pages,
+    settings_page,
     widget,
     workspace_api,
 )
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/admin/proactive/why", proactive_pages.why_page, methods=["GET", "POST"]),
         Route("/admin/proactive/{id}", proactive_pages.edit_page, methods=["GET", "POST"]),
         Route("/admin/proactive/{id}/{action}", proactive_pages.action_page, methods=["POST"]),
+        Route("/admin/settings", settings_page.settings_page),
         Route("/widget.js", widget.loader),
         Route("/widget/v/{version}/{name}", widget.chunk),
         Route("/api/v1/widget/config", widget.config),

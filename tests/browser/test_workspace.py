@@ -324,3 +324,64 @@ async def test_attachments_both_ways(stack: Stack, shop: Shop, browser: Browser)
     finally:
         await visitor_context.close()
         await agent_context.close()
+
+
+async def test_the_settings_page_sets_the_inbox_canned_responses_and_the_team(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    email, password = stack.create_agent(role="admin")
+    context = await browser.new_context()
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        await desk.page.get_by_role("link", name="Settings").click()
+        page = desk.page
+        await expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+        await page.goto(stack.agent_url + f"/admin/settings?site={shop.site.key}")
+
+        # Inbox settings: a bad value is named, a good one saved.
+        form = page.locator("#inbox")
+        await form.get_by_label("Greeting").fill("Welcome <b>in</b>!")
+        await form.get_by_label("Routing").select_option("round_robin")
+        await form.get_by_label("Keep per conversation").fill("10")
+        await form.get_by_role("button", name="Save inbox settings").click()
+        await expect(form.get_by_role("status")).to_contain_text("history_cap")
+        await expect(form.get_by_label("Keep per conversation")).to_have_attribute("aria-invalid", "true")
+        await form.get_by_label("Keep per conversation").fill("500")
+        await form.get_by_role("button", name="Save inbox settings").click()
+        await expect(form.get_by_role("status")).to_have_text("Saved.")
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, email, password)
+            saved = (await http.get(f"/api/v1/sites/{shop.site.key}/inbox-settings")).json()["inbox"]
+            assert (saved["greeting"], saved["routing"], saved["history_cap"]) == (
+                "Welcome <b>in</b>!",
+                "round_robin",
+                500,
+            )
+            await http.patch(
+                f"/api/v1/sites/{shop.site.key}/inbox-settings", json={"greeting": "", "routing": "none"}
+            )
+
+        # A canned response, added and shown as text.
+        canned = page.locator("#canned-new")
+        await canned.get_by_label("Shortcut").fill("thanks")
+        await canned.get_by_label("Text").fill("Thanks <i>a lot</i>!")
+        await canned.get_by_role("button", name="Add").click()
+        await expect(page.locator("#canned")).to_contain_text("Thanks <i>a lot</i>!")
+
+        # The team: add an agent, limit them to the mobile channel, then disable them.
+        team = page.locator("#team-new")
+        await team.get_by_label("Name").fill("Nina New")
+        await team.get_by_label("Email").fill("nina@test.example")
+        await team.get_by_label("Password").fill("nina-password")
+        await team.get_by_role("button", name="Add to the team").click()
+        row = page.locator("#team tr", has_text="Nina New")
+        await expect(row).to_contain_text("offline")
+        await row.get_by_label("All channels for Nina New").uncheck()
+        await row.get_by_label("Mobile SDK for Nina New").check()
+        await expect(row.get_by_label("Mobile SDK for Nina New")).to_be_checked()
+        await expect(row.get_by_label("Web widget for Nina New")).not_to_be_checked()
+        await row.get_by_role("button", name="Disable").click()
+        await expect(row).to_contain_text("disabled")
+        assert desk.errors == []
+    finally:
+        await context.close()

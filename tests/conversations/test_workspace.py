@@ -16,7 +16,7 @@ from parley_client import AgentClient, VisitorClient
 from server.proactive.channels import site_channels
 from tests.conftest import BACKENDS
 from tests.harness import Stack, build_stack
-from tests.helpers import event_in, sign_in, visitor
+from tests.helpers import event_in, hello, raw_visitor, sign_in, visitor
 
 pytestmark = pytest.mark.anyio
 
@@ -602,3 +602,37 @@ async def test_attachments_upload_send_and_download(desk: Stack) -> None:
     finally:
         for client in (alice, mallory, ana):
             await client.close()
+
+
+async def test_a_proactive_handoff_lands_routed_with_its_details_and_tags(desk: Stack) -> None:
+    from tests.proactive.helpers import Admin as ProactiveAdmin
+
+    site = desk.create_site()
+    await asyncio.sleep(1.5)  # sockets closed by earlier tests leave the presence table
+    ana = await _agent(desk)
+    proactive = await ProactiveAdmin.login(desk)
+    async with Admin(desk) as admin:
+        try:
+            await admin.inbox_settings(site, routing="least_busy")
+            await proactive.live(site, text="Need a quote?", collect=["email"], tags=["quote", "pricing"])
+            sock = await raw_visitor(desk, site)
+            await hello(sock, site, page={"url": "https://shop.example/pricing", "title": "Pricing"})
+            delivery = (await sock.expect("proactive.show"))["delivery_id"]
+            await sock.send({"type": "proactive.reply", "delivery_id": delivery, "email": "lead@example.com"})
+            cid = (await sock.expect("proactive.replied"))["conversation_id"]
+            created = await event_in(ana, cid, "conversation.created")
+            assert created["tags"] == ["quote", "pricing"]
+            routed = await event_in(ana, cid, "conversation.updated")
+            assert routed["assignee_id"] == ana.user["id"] and routed["by"]["name"] == "Routing"  # type: ignore[index]
+            row = next(
+                c
+                for c in (await admin.http.get("/api/v1/inbox", params={"view": "all"})).json()[
+                    "conversations"
+                ]
+                if c["id"] == cid
+            )
+            assert row["visitor"]["email"] == "lead@example.com" and row["tags"] == ["quote", "pricing"]
+            await sock.close()
+        finally:
+            await ana.close()
+            await proactive.close()
