@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.accounts.access import grant_channels
 from server.accounts.models import ROLES, SECTIONS, LoginFailure, User
 from server.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
 from server.errors import InvalidInput, LimitExceeded, NotFound, Unauthorized
 from server.ids import utcnow
+from server.proactive.models import Channel
 
 users = User.__table__  # type: ignore[attr-defined]
 
@@ -116,9 +118,6 @@ def clear_failures(conn: Connection, email: str) -> None:
 
 def update_user(conn: Connection, user_id: str, changes: dict[str, Any]) -> tuple[User, bool]:
     """Apply an admin's changes; returns the user and whether their sessions must end."""
-    from server.accounts.access import grant_channels
-    from server.proactive.models import Channel
-
     user = user_by_id(conn, user_id)
     if user is None:
         raise NotFound(f"no user {user_id!r}", code="user_not_found")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, intersect, literal, or_, select
+from sqlalchemy import Connection, and_, delete, insert, literal, or_, select
 
 from server.conversations.frames import conversation_summary
 from server.conversations.models import Conversation
@@ -110,8 +110,21 @@ def _matching(conn: Connection, query: str) -> Matches | Any | None:
         # ("joao k") are often a rare pair.
         found: set[str] | None
         if len(words) > 1:
-            both = intersect(*(select(terms.c.visitor_id).where(range_of("n:" + w)) for w in words))
-            found = {r[0] for r in conn.execute(both.limit(WALK_ABOVE + 1))}
+            # Start from the longest word's visitors (the likeliest to be few) and
+            # probe each of them for the other words.
+            driver = max(words, key=len)
+            query_ = select(terms.c.visitor_id).where(range_of("n:" + driver))
+            for word in words:
+                if word is not driver:
+                    other = terms.alias()
+                    query_ = query_.where(
+                        select(literal(1))
+                        .where(other.c.visitor_id == terms.c.visitor_id, other.c.term >= "n:" + word)
+                        .where(other.c.term < "n:" + word + _HIGH)
+                        .offset(0)
+                        .exists()
+                    )
+            found = {r[0] for r in conn.execute(query_.limit(WALK_ABOVE + 1))}
         else:
             found = listed("n:" + words[0])
         if found is None or len(found) > WALK_ABOVE:

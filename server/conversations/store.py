@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.accounts.access import access_of
+from server.accounts.store import user_by_id
 from server.conversations import attachments, workflow
 from server.conversations import statements as sql
 from server.conversations.frames import conversation_summary, event_frame
@@ -429,9 +431,6 @@ def update_conversation(
 
 
 def _check_assignee(conn: Connection, user_id: str, channel_id: str | None) -> None:
-    from server.accounts.access import access_of
-    from server.accounts.store import user_by_id
-
     user = user_by_id(conn, user_id)
     if user is None or not user.is_active:
         raise InvalidInput(f"no active user {user_id!r} to assign", code="assignee_invalid")

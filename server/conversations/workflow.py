@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
 
 from server.accounts.models import AgentPresence, User, UserChannel
 from server.conversations.models import Conversation
 from server.errors import InvalidInput
 from server.ids import utcnow
-from server.proactive.rules import Hours
+from server.proactive.rules import DAYS, Hours
 from server.sites.models import Site
 
 ROUTING = ("none", "round_robin", "least_busy")
@@ -111,10 +112,6 @@ def validate(changes: Any) -> dict[str, Any]:
 
 def next_opening(hours: Hours, moment: datetime) -> datetime | None:
     """When the business hours next open after ``moment`` (within two weeks), or None."""
-    from zoneinfo import ZoneInfo
-
-    from server.proactive.rules import DAYS
-
     zone = ZoneInfo(hours.timezone)
     local = moment.astimezone(zone)
     for days in range(15):
@@ -174,8 +171,6 @@ def pick_agent(conn: Connection, *, channel_id: str | None, routing: str, now: d
 
 def refresh_presence(conn: Connection, process_id: str, counts: dict[str, int]) -> None:
     """This process's agent sockets per user (0 rows removed), stamped now."""
-    from sqlalchemy import delete, insert
-
     now = utcnow()
     conn.execute(delete(presence).where(presence.c.process_id == process_id))
     rows = [

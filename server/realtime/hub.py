@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from server.accounts.access import access_of
+from server.accounts.store import user_by_id
 from server.config import Settings
 from server.conversations import store
 from server.db import Database
@@ -158,8 +160,6 @@ class Hub:
 
     async def _reload_access(self, conn: Connection) -> None:
         """An admin changed what the user may see: later envelopes follow the new grants."""
-        from server.accounts.access import access_of
-        from server.accounts.store import user_by_id
 
         def load(c: Any) -> Any:
             user = user_by_id(c, conn.user_id or "")
