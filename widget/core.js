@@ -203,7 +203,7 @@
       var g = f.message, a = g.author, key = a.type === "visitor" && g.client_id ? g.client_id : g.id;
       if (/^proactive\./.test(g.client_id || "")) unpro();
       var it = m.items[key] || (m.items[key] = { k: key, n: m.n++ });
-      it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at; it.files = g.attachments;
+      it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at; it.files = g.attachments; it.bt = g.buttons;
       if (a.type === "visitor") {
         if (it.state !== "read") it.state = g.seq <= m.theirs ? "read" : "sent";
         if (it.state === "read") it.readAt = m.readAt;

@@ -60,6 +60,8 @@
     "font:" + font + ";color:#111827;background:#fff;margin:0}" +
     "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
     "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
+    ".qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}.qr[hidden]{display:none}.qr button{all:unset;cursor:pointer;padding:5px 10px;border-radius:14px;" +
+    "border:1px solid var(--c);color:var(--c);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid #f59e0b}" +
     "form>.at{background:none;color:#4b5563;padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
     ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:#6b7280}.ct.x{color:#b91c1c;font-weight:700}" +
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
@@ -272,6 +274,16 @@
     });
     var me = el("span", "me");
     bu.append(me);
+    if (it.bt && it.bt.length) { // a bot's quick replies: a click sends the label
+      var qs = row._bt = el("div", "qr");
+      it.bt.forEach(function (label) {
+        var q = el("button", null, label);
+        q.type = "button";
+        q.onclick = function () { A.say(label); stick = true; ta.focus(); };
+        qs.append(q);
+      });
+      bu.append(qs);
+    }
     row.append(bu);
     row._me = me;
     return row;
@@ -304,6 +316,7 @@
     list.forEach(function (it) {
       var row = nodes[it.k] || (nodes[it.k] = line(it));
       if (!it.sys) meta(row, it);
+      if (row._bt) row._bt.hidden = it !== list[list.length - 1]; // only the last question is open
       if (prev.nextSibling !== row) g.insertBefore(row, prev.nextSibling);
       prev = row;
     });

@@ -158,7 +158,7 @@
       const who = el("span", "name", nameOf(r.visitor));
       const dot = el("span", "dot");
       if (label) { dot.title = label; dot.setAttribute("aria-label", label); }
-      const assignee = r.assignee_id ? (member(r.assignee_id) || {}).name || "Assigned" : "Unassigned";
+      const assignee = r.bot_active ? "A bot is answering" : r.assignee_id ? (member(r.assignee_id) || {}).name || "Assigned" : "Unassigned";
       b.append(dot, who, el("span", "when", time(r.last_activity_at)), el("span", "last", r.last_preview), el("span", "assignee", assignee));
       b.onclick = () => select(r.id);
       li.append(b);
@@ -256,6 +256,11 @@
         const who = kind === "visitor" ? nameOf(c.visitor) : kind === "system" ? m.author.name || "Automatic message" : m.author.name || "Agent";
         if (kind === "note") row.append(el("span", "label", "Internal note · not sent to the visitor"));
         row.append(el("p", "text", m.text));
+        if (m.buttons) { // a bot's quick replies, as the visitor saw them
+          const chips = el("p", "chips");
+          for (const b of m.buttons) chips.append(el("span", "chip", b));
+          row.append(chips);
+        }
         for (const a of m.attachments || []) { // files on this server; names are text
           const link = el("a", "file");
           link.href = a.url;
@@ -274,6 +279,7 @@
         let what;
         if (e.status === "closed") what = `Closed by ${by}`;
         else if (e.status === "snoozed") what = `Snoozed by ${by} until ${stamp(e.snoozed_until)}`;
+        else if (e.handoff) what = `Handed to agents by ${by}`;
         else if (e.assignee_id) what = `Assigned to ${(member(e.assignee_id) || {}).name || "an agent"} by ${by}`;
         else what = e.by && e.by.type === "visitor" ? "Reopened by the visitor" : `Open · unassigned by ${by}`;
         out.append(el("p", "sys", `${what} · ${time(e.at)}`));

@@ -114,6 +114,11 @@ async def update(
     return change.conversation
 
 
+async def bot_wake(db: Database, bus: Bus, *, conversation_id: str) -> None:
+    change = await _commit(db, store.bot_wake, conversation_id=conversation_id)
+    await _publish(bus, change)
+
+
 async def wake(db: Database, bus: Bus, *, conversation_id: str, by: Author) -> None:
     change = await _commit(db, store.wake, conversation_id=conversation_id, by=by)
     await _publish(bus, change)
@@ -163,6 +168,8 @@ async def start_from_proactive(
     texts: list[str],
     tags: list[str],
     channel_kind: str = "web",
+    bot_answer_id: str | None = None,
+    bot_now: bool = False,
 ) -> dict[str, Any]:
     change = await _commit(
         db,
@@ -174,6 +181,8 @@ async def start_from_proactive(
         texts=texts,
         tags=tags,
         channel_kind=channel_kind,
+        bot_answer_id=bot_answer_id,
+        bot_now=bot_now,
     )
     await _publish(bus, change)
     return change.conversation

@@ -37,6 +37,8 @@ def event_frame(
             "text": message["text"],
             "created_at": iso(message["created_at"]),
         }
+        if message.get("buttons"):
+            frame["message"]["buttons"] = list(message["buttons"])
         files = message.get("attachments")
         if files:
             # Paths on this server; the id in each is the capability to fetch it.
@@ -64,6 +66,7 @@ def conversation_summary(row: dict[str, Any]) -> dict[str, Any]:
         "closed_by": row.get("closed_by"),
         "channel_id": row.get("channel_id"),
         "snoozed_until": iso(row.get("snoozed_until")),
+        "bot_active": bool(row.get("bot_active")),
         "last_visitor_seq": row.get("last_visitor_seq", 0),
         "last_agent_seq": row.get("last_agent_seq", 0),
         "last_preview": row.get("last_preview", ""),

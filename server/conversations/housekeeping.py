@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from server.bots import runtime
 from server.conversations import actions, store, workflow
 from server.conversations.models import Conversation
 from server.conversations.store import Author
@@ -72,7 +73,7 @@ class Housekeeper:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), TICK_S)
-            for step in (self._presence, self._wake, self._prune):
+            for step in (self._presence, self._wake, self._bots, self._prune):
                 try:
                     await step()
                 except Exception:
@@ -92,6 +93,11 @@ class Housekeeper:
         for conversation_id in due:
             # The row lock decides: a conversation woken (or reopened) elsewhere is left alone.
             await actions.wake(self.db, self.bus, conversation_id=conversation_id, by=SNOOZE)
+
+    async def _bots(self) -> None:
+        due = await self.db.read(lambda c: runtime.due(c, utcnow()))
+        for conversation_id in due:  # the row lock decides, as for snoozes
+            await actions.bot_wake(self.db, self.bus, conversation_id=conversation_id)
 
     async def _prune(self) -> None:
         now = time.monotonic()

@@ -219,8 +219,10 @@ def page(
             "email": data["email"],
             "phone": data["phone"],
         }
-        item["unread"] = data["agent_read_seq"] < data["last_visitor_seq"]  # blue
-        item["unanswered"] = data["last_visitor_seq"] > data["last_agent_seq"]  # grey once read
+        # While a bot answers, the conversation waits for no one.
+        waiting = not data.get("bot_active")
+        item["unread"] = waiting and data["agent_read_seq"] < data["last_visitor_seq"]  # blue
+        item["unanswered"] = waiting and data["last_visitor_seq"] > data["last_agent_seq"]  # grey once read
         found.append(item)
     more = len(found) > limit
     found = found[:limit]
@@ -243,7 +245,12 @@ def badge(conn: Connection, user_id: str, channels: frozenset[str] | None = None
     """What the side menu's red badge and the tab title count: open conversations new or unanswered."""
     c = conversations
     mine_or_free = (c.c.assignee_id == user_id) | c.c.assignee_id.is_(None)
-    where = [c.c.status == "open", mine_or_free, c.c.last_visitor_seq > c.c.last_agent_seq]
+    where = [
+        c.c.status == "open",
+        mine_or_free,
+        c.c.last_visitor_seq > c.c.last_agent_seq,
+        c.c.bot_active.is_(False),
+    ]
     if channels is not None:
         where.append(c.c.channel_id.in_(sorted(channels)))
     rows = conn.execute(

@@ -49,6 +49,8 @@ class Conversation(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=40)
     # Snoozed: hidden from Open (and Closed) until then, or until the visitor writes.
     snoozed_until: datetime | None = Field(default=None, index=True)
+    # A bot is answering: the inbox shows no markers and the badge does not count it.
+    bot_active: bool = Field(default=False)
 
 
 class Message(SQLModel, table=True):
@@ -65,6 +67,8 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # [{id, name, content_type, size}] of the files sent with it (server/conversations/attachments.py).
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Quick replies a bot offers with the message (their labels).
+    buttons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class ConversationEvent(SQLModel, table=True):

@@ -89,7 +89,7 @@ class Statement:
 
 _CONVERSATION = (
     "SELECT id, site_id, visitor_id, status, assignee_id, last_seq, visitor_read_seq, agent_read_seq, "
-    "last_visitor_seq, last_agent_seq, last_preview, channel_id, snoozed_until, "
+    "last_visitor_seq, last_agent_seq, last_preview, channel_id, snoozed_until, bot_active, "
     "created_at, last_activity_at, closed_at, closed_by FROM conversations WHERE id = :id"
 )
 # SQLite has one writer at a time, so its plain SELECT is already a lock.
@@ -114,10 +114,10 @@ ACTIVE_CONVERSATION = Statement(
 )
 INSERT_MESSAGE = Statement(
     "INSERT INTO messages (id, conversation_id, seq, author_type, author_id, client_id, text, created_at, "
-    "attachments) VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, "
-    ":created_at, :attachments)",
+    "attachments, buttons) VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, "
+    ":created_at, :attachments, :buttons)",
     times=("created_at",),
-    json_params=("attachments",),
+    json_params=("attachments", "buttons"),
 )
 INSERT_EVENT = Statement(
     "INSERT INTO conversation_events (conversation_id, seq, type, message_id, data, created_at) "
@@ -130,6 +130,6 @@ UPDATE_CONVERSATION = Statement(
     "visitor_read_seq = :visitor_read_seq, agent_read_seq = :agent_read_seq, "
     "last_visitor_seq = :last_visitor_seq, last_agent_seq = :last_agent_seq, last_preview = :last_preview, "
     "last_activity_at = :last_activity_at, closed_at = :closed_at, closed_by = :closed_by, "
-    "snoozed_until = :snoozed_until WHERE id = :id",
+    "snoozed_until = :snoozed_until, bot_active = :bot_active WHERE id = :id",
     times=("last_activity_at", "closed_at", "snoozed_until"),
 )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
+from server.bots import flows, runtime
 from server.conversations import attachments, workflow
 from server.conversations import statements as sql
 from server.conversations.frames import conversation_summary, event_frame
@@ -87,6 +88,7 @@ class _Appender:
         if message is not None:
             message = {
                 "attachments": [],
+                "buttons": [],
                 **message,
                 "seq": seq,
                 "conversation_id": self.state["id"],
@@ -125,6 +127,7 @@ class _Appender:
             "closed_at",
             "closed_by",
             "snoozed_until",
+            "bot_active",
         )
         sql.UPDATE_CONVERSATION.run(self.conn, {k: self.state[k] for k in (*keys, "id")})
         return conversation_summary(self.state)
@@ -253,20 +256,121 @@ def _system_message(appender: _Appender, text: str, kind: str) -> None:
 
 
 def _arrival(appender: _Appender, conn: Connection, *, greet: bool) -> None:
-    """A conversation a visitor just started or reopened: greeting, away message, routing."""
+    """A conversation a visitor just started or reopened: a greeting (text or bot),
+    an away message (text or bot) outside business hours, then routing."""
     policy = workflow.site_policy(conn, appender.state["site_id"])
+    outside = policy.has_hours and not policy.hours.open_at(appender.now)
+    if outside and policy.away_bot and _start_bot(appender, conn, policy.away_bot, now=True):
+        return
+    if greet and policy.greeting_bot and _start_bot(appender, conn, policy.greeting_bot, now=True):
+        return
     if greet and policy.greeting:
         _system_message(appender, policy.greeting, "greeting")
     away = workflow.away_text(policy, appender.now)
     if away:
         _system_message(appender, away, "away")
+    _route(appender, conn, policy.routing)
+
+
+def _route(appender: _Appender, conn: Connection, routing: str) -> None:
     if appender.state["assignee_id"] is None:
         picked = workflow.pick_agent(
-            conn, channel_id=appender.state["channel_id"], routing=policy.routing, now=appender.now
+            conn, channel_id=appender.state["channel_id"], routing=routing, now=appender.now
         )
         if picked is not None:
             appender.set(assignee_id=picked)
             appender.append("conversation.updated", _status_data(appender.state, ROUTING))
+
+
+def _add_tags(conn: Connection, conversation_id: str, tags: list[str]) -> list[str]:
+    """The conversation's tags with these added (in order, once each)."""
+    current = conn.execute(
+        select(conversations.c.tags).where(conversations.c.id == conversation_id)
+    ).scalar_one()
+    merged = list(dict.fromkeys([*(current or []), *tags]))
+    if merged != (current or []):
+        conn.execute(update(conversations).where(conversations.c.id == conversation_id).values(tags=merged))
+    return merged
+
+
+# -- bots (server/bots): their turns run inside the conversation's transaction ----------
+
+
+def _tags_of(conn: Connection, conversation_id: str) -> list[str]:
+    found = conn.execute(select(conversations.c.tags).where(conversations.c.id == conversation_id)).scalar()
+    return list(found or [])
+
+
+def _start_bot(appender: _Appender, conn: Connection, answer_id: str, *, now: bool) -> bool:
+    """Start a published bot answer here: at once, or at the visitor's next message
+    (``now=False``). False when the answer is unpublished or gone."""
+    found = runtime.published(conn, answer_id)
+    if found is None:
+        return False
+    version, flow, name = found
+    if now:
+        contact = runtime.contact_of(conn, appender.state["visitor_id"], _tags_of(conn, appender.state["id"]))
+        _bot_apply(appender, conn, answer_id, version, name, flows.start(flow, contact))
+    else:
+        fresh = flows.Outcome(state={"step": flow["start"], "answers": {}, "retries": 0, "fresh": True})
+        runtime.save(conn, appender.state["id"], answer_id, version, fresh, appender.now)
+        appender.set(bot_active=True)
+    return True
+
+
+def _bot_turn(appender: _Appender, conn: Connection, text: str | None, *, woke: bool = False) -> bool:
+    """The bot's answer to a visitor's message (or to its wait ending); False: no bot here."""
+    run = runtime.active_run(conn, appender.state["id"])
+    if run is None:
+        return False
+    if run["status"] == "waiting_time" and not woke:
+        return True  # the bot is pausing; the message waits for it, or for an agent
+    flow, name = runtime.flow_of(conn, run)
+    contact = runtime.contact_of(conn, appender.state["visitor_id"], _tags_of(conn, appender.state["id"]))
+    state = dict(run["state"])
+    if state.pop("fresh", False) and not (text and flows.wants_human(text)):
+        outcome = flows.start(flow, contact)
+    else:
+        outcome = flows.advance(flow, state, contact, text)
+    _bot_apply(appender, conn, run["answer_id"], run["version"], name, outcome)
+    return True
+
+
+def _bot_apply(
+    appender: _Appender, conn: Connection, answer_id: str, version: int, name: str, outcome: flows.Outcome
+) -> None:
+    cid = appender.state["id"]
+    bot = Author("bot", answer_id, name)
+    for said in outcome.say:
+        message = {
+            "id": new_id("msg"),
+            "author_type": "bot",
+            "author_id": answer_id,
+            "client_id": f"bot.{appender.state['last_seq'] + 1}",
+            "text": said["text"],
+            "buttons": said.get("buttons", []),
+        }
+        appender.append("message.created", _author_data(bot), message)
+    runtime.learn(conn, appender.state["visitor_id"], outcome.contact)
+    tags = outcome.tags + ((outcome.handoff or {}).get("tags") or [])
+    if tags:
+        appender.state["tags"] = _add_tags(conn, cid, tags)
+    runtime.save(conn, cid, answer_id, version, outcome, appender.now)
+    appender.set(bot_active=outcome.status in runtime.ACTIVE)
+    if outcome.handoff is not None:
+        channel = outcome.handoff.get("channel_id")
+        if channel and channel != appender.state["channel_id"]:
+            conn.execute(update(conversations).where(conversations.c.id == cid).values(channel_id=channel))
+            appender.state["channel_id"] = channel
+        data = {
+            **_status_data(appender.state, bot),
+            "handoff": True,
+            "channel_id": appender.state["channel_id"],
+        }
+        if "tags" in appender.state:
+            data["tags"] = appender.state["tags"]
+        appender.append("conversation.updated", data)
+        _route(appender, conn, workflow.site_policy(conn, appender.state["site_id"]).routing)
 
 
 ROUTING = Author("system", None, "Routing")
@@ -328,8 +432,12 @@ def post_message(
             conn, attachment_ids, uploader_type=author.type, uploader_id=author.id, message_id=message["id"]
         )
     seq = appender.append("message.created", _author_data(author), message)
-    if arrived and author.type == "visitor":
-        _arrival(appender, conn, greet=created)
+    if author.type == "visitor":
+        if not _bot_turn(appender, conn, text) and arrived:
+            _arrival(appender, conn, greet=created)
+    elif author.type == "agent" and appender.state.get("bot_active"):
+        runtime.stop(conn, row["id"])  # a person took over
+        appender.set(bot_active=False)
     summary = appender.flush()
     ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
     return Change(conversation=summary, frames=appender.frames, ack=ack)
@@ -412,6 +520,9 @@ def update_conversation(
         _reopened(appender, conn)
     elif status == "closed" and state["status"] != "closed":
         appender.set(status="closed", closed_at=appender.now, closed_by=by.id, snoozed_until=None)
+        if state.get("bot_active"):
+            runtime.stop(conn, state["id"])
+            appender.set(bot_active=False)
         if workflow.site_policy(conn, state["site_id"]).closing == "drop" and assignee_id is UNSET:
             appender.set(assignee_id=None)
     elif status == "snoozed":
@@ -453,6 +564,17 @@ def wake(conn: Connection, *, conversation_id: str, by: Author) -> Change:
     if row["status"] != "snoozed" or until is None or until > appender.now:
         return Change(conversation=conversation_summary(appender.state))
     _reopen(appender, conn, by)
+    return Change(conversation=appender.flush(), frames=appender.frames)
+
+
+def bot_wake(conn: Connection, *, conversation_id: str) -> Change:
+    """A bot's wait ended: the flow goes on (nothing if an agent took over meanwhile)."""
+    row = _locked(conn, conversation_id)
+    appender = _Appender(conn, row)
+    run = runtime.active_run(conn, conversation_id)
+    if run is None or run["status"] != "waiting_time" or (run["wake_at"] and run["wake_at"] > appender.now):
+        return Change(conversation=conversation_summary(appender.state))
+    _bot_turn(appender, conn, None, woke=True)
     return Change(conversation=appender.flush(), frames=appender.frames)
 
 
@@ -500,6 +622,7 @@ _EVENT_COLUMNS = (
     messages.c.text,
     messages.c.created_at.label("message_created_at"),
     messages.c.attachments,
+    messages.c.buttons,
 )
 
 
@@ -517,6 +640,7 @@ def _frames(conversation_id: str, rows: list[RowMapping]) -> list[dict[str, Any]
                 "seq": row["seq"],
                 "created_at": row["message_created_at"],
                 "attachments": row["attachments"] or [],
+                "buttons": row["buttons"] or [],
             }
         out.append(
             event_frame(conversation_id, row["seq"], row["type"], row["data"], row["created_at"], message)
@@ -632,9 +756,12 @@ def start_from_proactive(
     texts: list[str],
     tags: list[str],
     channel_kind: str = "web",
+    bot_answer_id: str | None = None,
+    bot_now: bool = False,
 ) -> Change:
     """The visitor's conversation opened by a proactive message: its texts first, its tags on,
-    then routed like any conversation a visitor starts.
+    then its bot answer started (at once, or at the visitor's first message), or else routed
+    like any conversation a visitor starts.
 
     Each text has a client id made from the delivery, so a repeat adds nothing.
     """
@@ -653,11 +780,11 @@ def start_from_proactive(
                 "text": text,
             }
             appender.append("message.created", _author_data(sender), message)
-    current = conn.execute(select(conversations.c.tags).where(conversations.c.id == row["id"])).scalar_one()
-    merged = list(dict.fromkeys([*(current or []), *tags]))
-    if merged != (current or []):
-        conn.execute(update(conversations).where(conversations.c.id == row["id"]).values(tags=merged))
-    if created:
+    merged = _add_tags(conn, row["id"], tags)
+    started = bool(bot_answer_id) and runtime.active_run(conn, row["id"]) is None
+    if started and bot_answer_id is not None:
+        started = _start_bot(appender, conn, bot_answer_id, now=bot_now)
+    if created and not started:
         _arrival(appender, conn, greet=False)
     summary = appender.flush()
     summary["tags"] = merged

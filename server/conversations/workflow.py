@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "routing": "none",
     "closing": "keep",
     "history_cap": None,
+    # Bot answers (ids) that replace the greeting or the away message: a survey, an email for later.
+    "greeting_bot": None,
+    "away_bot": None,
 }
 
 
@@ -49,6 +52,8 @@ class Policy:
     routing: str
     closing: str
     history_cap: int | None
+    greeting_bot: str | None
+    away_bot: str | None
     hours: Hours
     has_hours: bool
 
@@ -66,6 +71,8 @@ def policy_of(site_settings: dict[str, Any]) -> Policy:
         routing=inbox["routing"],
         closing=inbox["closing"],
         history_cap=inbox["history_cap"],
+        greeting_bot=inbox["greeting_bot"],
+        away_bot=inbox["away_bot"],
         hours=Hours.parse(raw_hours),
         has_hours=bool(raw_hours and raw_hours.get("weekly")),
     )
@@ -107,6 +114,10 @@ def validate(changes: Any) -> dict[str, Any]:
             code="invalid_setting",
             field="history_cap",
         )
+    for key in ("greeting_bot", "away_bot"):
+        value = changes.get(key)
+        if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 40):
+            raise InvalidInput(f"{key}: a bot answer's id, or null", code="invalid_setting", field=key)
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
 
 

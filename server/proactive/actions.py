@@ -68,7 +68,15 @@ async def reply(
         )
     )
     return await _open(
-        services, msg, chan, site_id, site_name, visitor_id, delivery_id, [msg.text, msg.followup]
+        services,
+        msg,
+        chan,
+        site_id,
+        site_name,
+        visitor_id,
+        delivery_id,
+        [msg.text, msg.followup],
+        bot_now=True,
     )
 
 
@@ -81,7 +89,11 @@ async def _open(
     visitor_id: str,
     delivery_id: str,
     texts: list[str],
+    *,
+    bot_now: bool = False,
 ) -> dict[str, Any]:
+    """Open the conversation; a bot response starts its answer (at once after a
+    reply with details, or at the visitor's first message)."""
     conversation = await conversations.start_from_proactive(
         services.db,
         services.bus,
@@ -92,6 +104,8 @@ async def _open(
         texts=texts,
         tags=msg.tags,
         channel_kind=chan.kind if chan is not None else "web",
+        bot_answer_id=msg.bot_answer_id if msg.response == "bot" else None,
+        bot_now=bot_now,
     )
     cid = conversation["id"]
 

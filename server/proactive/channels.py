@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from server.bots import store as bots
 from server.errors import InvalidInput, NotFound
 from server.ids import utcnow
 from server.proactive.models import BotAnswer, Channel, ProactiveMessage
@@ -69,8 +70,11 @@ def delete_channel(conn: Connection, channel_id: str, site_id: str) -> list[str]
 def create_answer(conn: Connection, site_id: str, name: str, published: bool = False) -> BotAnswer:
     if not 1 <= len(name.strip()) <= 100:
         raise InvalidInput("name: 1 to 100 characters", code="invalid_message", field="name")
-    answer = BotAnswer(site_id=site_id, name=name.strip(), published=published)
+    answer = BotAnswer(site_id=site_id, name=name.strip(), draft=bots.STARTER)
     conn.execute(insert(answers).values(answer.model_dump()))
+    if published:
+        answer.version = bots.publish(conn, answer.id, site_id)
+        answer.published = True
     return answer
 
 
@@ -80,7 +84,10 @@ def answer(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
 
 def set_answer_published(conn: Connection, answer_id: str, site_id: str, published: bool) -> list[str]:
     found = answer(conn, answer_id, site_id)
-    conn.execute(update(answers).where(answers.c.id == found.id).values(published=published))
+    if published:  # the draft, validated, becomes the next version
+        bots.publish(conn, found.id, site_id)
+        return []
+    conn.execute(update(answers).where(answers.c.id == found.id).values(published=False))
     if not published:
         return _break(
             conn, messages.c.bot_answer_id == found.id, f"the bot answer {found.name!r} was unpublished"
@@ -91,6 +98,7 @@ def set_answer_published(conn: Connection, answer_id: str, site_id: str, publish
 def delete_answer(conn: Connection, answer_id: str, site_id: str) -> list[str]:
     found = answer(conn, answer_id, site_id)
     broken = _break(conn, messages.c.bot_answer_id == found.id, f"the bot answer {found.name!r} was deleted")
+    bots.forget(conn, found.id)
     conn.execute(delete(answers).where(answers.c.id == found.id))
     return broken
 

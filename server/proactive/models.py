@@ -31,7 +31,8 @@ class Channel(SQLModel, table=True):
 
 
 class BotAnswer(SQLModel, table=True):
-    """A bot's answer flow (its steps arrive with the bot runtime); proactive bot messages start one."""
+    """A bot's answer: a flow of steps (server/bots/flows.py) that proactive bot messages,
+    greeting surveys and away flows start."""
 
     __tablename__ = "bot_answers"
 
@@ -40,6 +41,12 @@ class BotAnswer(SQLModel, table=True):
     name: str = Field(max_length=100)
     published: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
+    # Who the visitor sees writing.
+    bot_name: str = Field(default="Bot", max_length=60)
+    # The flow being edited (server/bots/flows.py); publishing copies it into bot_answer_versions.
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0)  # the published version; 0: never published
+    updated_at: datetime | None = Field(default=None)
 
 
 class ProactiveMessage(SQLModel, table=True):

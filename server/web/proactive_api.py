@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.bots import flows
+from server.bots import store as bots
 from server.errors import InvalidInput, NotFound
 from server.proactive import channels as chans
 from server.proactive import rules, store, why
@@ -141,8 +144,6 @@ async def channel_api(request: Request) -> Response:
 
 
 def _channel_site(conn: Any, channel_id: str) -> str:
-    from sqlalchemy import select
-
     site_id = conn.execute(select(chans.channels.c.site_id).where(chans.channels.c.id == channel_id)).scalar()
     if site_id is None:
         raise NotFound(f"no channel {channel_id!r}", code="channel_not_found")
@@ -162,38 +163,110 @@ async def answers_api(request: Request) -> Response:
             lambda c: chans.create_answer(c, site.id, body["name"], bool(body.get("published")))
         )
         return JSONResponse(made.model_dump(mode="json"), status_code=201)
-    from sqlalchemy import select
-
     rows = await services.db.read(
         lambda c: [
             dict(r)
-            for r in c.execute(select(chans.answers).where(chans.answers.c.site_id == site.id)).mappings()
+            for r in c.execute(
+                select(chans.answers).where(chans.answers.c.site_id == site.id).order_by(chans.answers.c.name)
+            ).mappings()
         ]
     )
-    return JSONResponse({"answers": [{**r, "created_at": str(r["created_at"])} for r in rows]})
+    return JSONResponse({"answers": [bots.public(r) for r in rows]})
 
 
-async def answer_api(request: Request) -> Response:
-    """PATCH {published} or DELETE a bot answer; messages that start it turn to has-errors."""
-    await signed_in(request, "proactive")
-    services = services_of(request)
-    answer_id = request.path_params["id"]
-    from sqlalchemy import select
-
-    site_id = await services.db.read(
+async def _answer_site(services: Services, answer_id: str) -> str:
+    site_id: str | None = await services.db.read(
         lambda c: c.execute(select(chans.answers.c.site_id).where(chans.answers.c.id == answer_id)).scalar()
     )
     if site_id is None:
         raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
+    return site_id
+
+
+def _answer(conn: Any, answer_id: str) -> dict[str, Any]:
+    row = conn.execute(select(chans.answers).where(chans.answers.c.id == answer_id)).mappings().one()
+    return bots.public(dict(row))
+
+
+async def preview_api(request: Request) -> Response:
+    """Run a flow as a visitor would, storing nothing: ``{"flow"?, "state"?, "text"?, "contact"?}``
+    → what the bot says and the state to send back with the next text. Without
+    ``flow``, the answer's draft; without ``state``, the flow starts."""
+    await signed_in(request, "proactive")
+    services = services_of(request)
+    answer_id = request.path_params["id"]
+    site_id = await _answer_site(services, answer_id)
+    body = await read_object(request)
+    draft = (await services.db.read(lambda c: _answer(c, answer_id)))["draft"]
+    flow = await services.db.read(lambda c: bots.check(c, site_id, body.get("flow", draft)))
+    raw = body.get("contact")
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    contact = flows.Contact(
+        name=given.get("name"),
+        email=given.get("email"),
+        phone=given.get("phone"),
+        attributes=dict(given.get("attributes") or {}),
+        tags=list(given.get("tags") or []),
+    )
+    state, text = body.get("state"), body.get("text")
+    if text is not None and not isinstance(text, str):
+        raise InvalidInput("text: a string", code="invalid_input", field="text")
+    if state is None:
+        outcome = flows.start(flow, contact)
+    elif not isinstance(state, dict) or state.get("step") not in flow["steps"]:
+        raise InvalidInput("state: the state the last preview returned", code="invalid_input", field="state")
+    else:
+        outcome = flows.advance(flow, state, contact, text)
+    return JSONResponse(
+        {
+            "say": outcome.say,
+            "status": outcome.status,
+            "state": outcome.state,
+            "handoff": outcome.handoff,
+            "wait_s": outcome.wait_s,
+            "contact": {
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "attributes": contact.attributes,
+                "tags": contact.tags,
+            },
+        }
+    )
+
+
+async def answer_api(request: Request) -> Response:
+    """GET one bot answer (its draft flow and published version); PATCH its
+    ``flow``, ``name``, ``bot_name`` or ``published``; DELETE it. Unpublishing or
+    deleting turns the proactive messages that start it to has-errors."""
+    await signed_in(request, "proactive")
+    services = services_of(request)
+    answer_id = request.path_params["id"]
+    site_id = await _answer_site(services, answer_id)
+    if request.method == "GET":
+        return JSONResponse(await services.db.read(lambda c: _answer(c, answer_id)))
     if request.method == "DELETE":
         broken = await services.db.write(lambda c: chans.delete_answer(c, answer_id, site_id))
     else:
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("published"), bool):
-            raise InvalidInput('send {"published": true|false}', code="invalid_input")
-        broken = await services.db.write(
-            lambda c: chans.set_answer_published(c, answer_id, site_id, body["published"])
-        )
+        body = await read_object(request)
+        unknown = sorted(set(body) - {"flow", "name", "bot_name", "published"})
+        if unknown or ("published" in body and not isinstance(body["published"], bool)):
+            raise InvalidInput(
+                'send any of {"flow": {...}, "name": "…", "bot_name": "…", "published": true|false}',
+                code="invalid_input",
+            )
+
+        def change(c: Any) -> list[str]:
+            bots.save_draft(c, answer_id, site_id, body)
+            if "published" in body:
+                return chans.set_answer_published(c, answer_id, site_id, body["published"])
+            return []
+
+        broken = await services.db.write(change)
+    await services.proactive.changed(site_id)
+    if request.method == "PATCH":
+        found = await services.db.read(lambda c: _answer(c, answer_id))
+        return JSONResponse({**found, "messages_with_errors": broken})
     await services.proactive.changed(site_id)
     return JSONResponse({"messages_with_errors": broken})
 

@@ -1,0 +1,1 @@
+"""Bots: answer flows, their runtime, and handoff to agents."""
