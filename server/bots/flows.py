@@ -318,7 +318,8 @@ def advance(flow: dict[str, Any], state: dict[str, Any], contact: Contact, text:
             outcome.handoff = {"text": None, "channel_id": None, "tags": []}
             return outcome
         return _run(flow, {**state, "step": target, "retries": 0}, contact, None, entering=True)
-    return _run(flow, dict(state), contact, text, entering=False)
+    # After a wait the next step is entered (asked), not answered.
+    return _run(flow, dict(state), contact, text, entering=text is None)
 
 
 def _run(

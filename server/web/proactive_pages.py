@@ -305,3 +305,14 @@ async def why_page(request: Request, user: User) -> Response:
             "labels": rules.OPERATOR_LABELS,
         },
     )
+
+
+@admin_page
+async def bots_page(request: Request, user: User) -> Response:
+    """Bot answers: build (the flow as JSON, outlined), preview, publish and unpublish.
+    The page is a shell over the JSON API (``admin/static/bots.js``)."""
+    site = await _site(request, services_of(request))
+    return _page(
+        "bots.html",
+        {"user": user, "site": site, "section": "bots", "csrf": csrf_token(request)},
+    )

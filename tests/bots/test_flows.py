@@ -162,3 +162,19 @@ def test_keywords_in_other_languages_and_custom_fields() -> None:
     handed = advance(ORDER_HELP, out.state, contact, "A-1042")
     assert handed.contact == {"attributes": {"order": "A-1042"}} and handed.status == "handed_off"
     assert choose(ORDER_HELP["steps"]["menu"], "returns") is not None
+
+
+def test_after_a_wait_the_next_question_is_asked_not_answered() -> None:
+    flow = {
+        "start": "pause",
+        "steps": {
+            "pause": {"type": "wait", "seconds": 1, "next": "menu"},
+            "menu": {"type": "buttons", "text": "Ready?", "options": [{"label": "Yes", "next": "bye"}]},
+            "bye": {"type": "end", "text": "Bye"},
+        },
+    }
+    validate(flow)
+    waiting = start(flow, Contact())
+    assert waiting.status == "waiting_time" and waiting.say == []
+    asked = advance(flow, waiting.state, Contact(), None)
+    assert asked.say == [{"text": "Ready?", "buttons": ["Yes"]}] and asked.status == "waiting_input"

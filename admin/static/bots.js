@@ -1,0 +1,160 @@
+// Bots: a site's answers; edit one's flow (JSON, outlined), save, publish, and preview it
+// as a visitor would through the preview API (the server's own step function).
+// Everything people typed is set with textContent or as form values, never as HTML.
+"use strict";
+(function () {
+  const root = document.getElementById("bots");
+  const site = root.dataset.site;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = (id) => document.getElementById(id);
+  const edit = $("edit");
+  let current = null;
+  let preview = null; // {state, status}
+
+  function el(tag, text, attrs) {
+    const e = document.createElement(tag);
+    if (text != null) e.textContent = text;
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  }
+  async function api(path, method, body) {
+    const o = { method: method || "GET", headers: {} };
+    if (body !== undefined) { o.headers["Content-Type"] = "application/json"; o.body = JSON.stringify(body); }
+    if (o.method !== "GET") o.headers["X-CSRF-Token"] = csrf;
+    const r = await fetch(path, o);
+    const data = await r.json();
+    if (!r.ok) throw Object.assign(new Error(data.message), data);
+    return data;
+  }
+  function status(text, ok) { $("edit-status").textContent = text; $("edit-status").className = "status-line " + (ok ? "ok" : "bad"); }
+
+  async function list() {
+    const d = await api(`/api/v1/sites/${site}/bot-answers`);
+    const body = document.querySelector("#answers tbody");
+    body.textContent = "";
+    for (const a of d.answers) {
+      const tr = el("tr");
+      const open = el("button", a.name, { type: "button", class: "link" });
+      open.onclick = () => load(a.id);
+      const name = el("td");
+      name.append(open);
+      const state = a.published ? `published v${a.version}` : a.version ? `unpublished (v${a.version})` : "draft";
+      tr.append(name, el("td", a.bot_name), el("td", state));
+      body.append(tr);
+    }
+  }
+
+  async function load(id) {
+    const a = await api(`/api/v1/bot-answers/${id}`);
+    current = a;
+    edit.hidden = false;
+    $("edit-h").textContent = a.name;
+    edit.elements.name.value = a.name;
+    edit.elements.bot_name.value = a.bot_name;
+    $("flow").value = JSON.stringify(a.draft, null, 2);
+    $("flow").removeAttribute("aria-invalid");
+    status(a.published ? `Published as version ${a.version}. Saving changes the draft only.` : "Draft.", true);
+    outline();
+    restart();
+  }
+
+  function parsed() {
+    try { return JSON.parse($("flow").value); } catch (e) { return null; }
+  }
+  function outline() {
+    const ol = $("outline");
+    ol.textContent = "";
+    const flow = parsed();
+    if (!flow || typeof flow.steps !== "object") { ol.append(el("li", "The flow is not valid JSON yet.")); return; }
+    for (const [id, s] of Object.entries(flow.steps)) {
+      const nexts = [];
+      if (s.next) nexts.push(s.next);
+      for (const o of s.options || []) nexts.push(`${o.label} → ${o.next}`);
+      for (const c of s.cases || []) nexts.push(`if ${c.when && c.when.field} ${c.when && c.when.op} ${c.when && c.when.value != null ? c.when.value : ""} → ${c.next}`);
+      if (s.else) nexts.push(`else → ${s.else}`);
+      if (s.fallback) nexts.push(`no match → ${s.fallback}`);
+      const head = (id === flow.start ? "▶ " : "") + `${id}: ${s.type}` + (s.text ? ` “${s.text}”` : "") + (s.field ? ` (${s.field})` : "");
+      ol.append(el("li", head + (nexts.length ? " — " + nexts.join("; ") : "")));
+    }
+  }
+  $("flow").addEventListener("input", outline);
+
+  async function save(extra) {
+    const flow = parsed();
+    if (!flow) { status("The flow is not valid JSON: check commas and quotes.", false); $("flow").setAttribute("aria-invalid", "true"); return false; }
+    try {
+      const a = await api(`/api/v1/bot-answers/${current.id}`, "PATCH", Object.assign({ flow, name: edit.elements.name.value, bot_name: edit.elements.bot_name.value }, extra || {}));
+      current = a;
+      $("flow").removeAttribute("aria-invalid");
+      const broken = a.messages_with_errors && a.messages_with_errors.length ? ` ${a.messages_with_errors.length} proactive message(s) now have errors.` : "";
+      status((a.published ? `Saved. Published as version ${a.version}.` : "Saved as a draft.") + broken, true);
+      list();
+      return true;
+    } catch (e) {
+      status(e.where ? `${e.where}: ${e.message.replace(e.where + ": ", "")}` : e.message, false);
+      $("flow").setAttribute("aria-invalid", "true");
+      return false;
+    }
+  }
+  edit.addEventListener("submit", (e) => { e.preventDefault(); save(); });
+  $("publish").onclick = () => save({ published: true });
+  $("unpublish").onclick = () => save({ published: false });
+  $("delete").onclick = async () => {
+    if (!confirm(`Delete “${current.name}”? Proactive messages that start it will show errors.`)) return;
+    await api(`/api/v1/bot-answers/${current.id}`, "DELETE");
+    edit.hidden = true;
+    current = null;
+    list();
+  };
+  $("new-answer").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      const a = await api(`/api/v1/sites/${site}/bot-answers`, "POST", { name: f.elements.name.value });
+      f.reset();
+      await list();
+      load(a.id);
+    } catch (err) { f.querySelector(".status-line").textContent = err.message; }
+  });
+
+  // -- preview: the draft in the text box, run by the server, stored nowhere ------------------
+  function line(cls, text) { const p = el("div", text, { class: cls }); $("preview").append(p); $("preview").scrollTop = 1e9; return p; }
+  async function step(text) {
+    const flow = parsed();
+    if (!flow) { line("s", "The flow is not valid JSON."); return; }
+    const body = { flow };
+    if (preview) { body.state = preview.state; body.text = text; }
+    if (text != null) line("v", text);
+    let r;
+    try { r = await api(`/api/v1/bot-answers/${current.id}/preview`, "POST", body); } catch (e) { line("s", (e.where ? e.where + ": " : "") + e.message); return; }
+    for (const b of $("preview").querySelectorAll(".qr")) b.remove();
+    for (const said of r.say) {
+      line("b", said.text);
+      if (said.buttons) {
+        const qr = el("div", null, { class: "qr" });
+        for (const label of said.buttons) { const q = el("button", label, { type: "button" }); q.onclick = () => step(label); qr.append(q); }
+        $("preview").append(qr);
+      }
+    }
+    if (r.status === "waiting_time") {
+      line("s", `(waits ${r.wait_s} s${r.wait_s > 3 ? "; the preview waits 3" : ""})`);
+      setTimeout(() => { if (preview && preview.state === r.state) step(null); }, Math.min(3, r.wait_s) * 1000);
+    }
+    if (r.status === "handed_off") line("s", "(handed off to agents" + (r.handoff.tags && r.handoff.tags.length ? `, tagged ${r.handoff.tags.join(", ")}` : "") + ")");
+    if (r.status === "ended") line("s", "(the flow ended)");
+    const learnt = Object.entries(r.contact).filter(([, v]) => v && (typeof v !== "object" || Object.keys(v).length));
+    if (learnt.length) line("s", "Contact: " + learnt.map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · "));
+    preview = r.status === "ended" || r.status === "handed_off" ? null : { state: r.state };
+  }
+  function restart() { $("preview").textContent = ""; preview = null; if (current) step(null); }
+  $("restart").onclick = restart;
+  $("try").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const t = $("try-text").value.trim();
+    if (!t || !current) return;
+    $("try-text").value = "";
+    if (!preview) { restart(); return; }
+    step(t);
+  });
+  list();
+})();

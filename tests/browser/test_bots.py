@@ -1,0 +1,128 @@
+"""Bots in Chromium: a proactive bot message on the demo shop, driven by quick replies to a
+handoff the agent sees; and the Bots admin page (validation, preview, publish)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.bots.test_flows import ORDER_HELP
+from tests.browser.conftest import Shop
+from tests.browser.widget import HOST, Widget
+from tests.harness import Stack
+from tests.helpers import agent, event_in, sign_in
+from tests.proactive.helpers import Admin
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_proactive_bot_message_end_to_end(stack: Stack, shop: Shop, browser: Browser) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack, stack.visitor_url)
+    desk = await agent(stack)
+    context = await browser.new_context()
+    try:
+        made = await admin.http.post(f"/api/v1/sites/{site.key}/bot-answers", json={"name": "Order help"})
+        answer = made.json()["id"]
+        published = await admin.http.patch(
+            f"/api/v1/bot-answers/{answer}",
+            json={"flow": ORDER_HELP, "bot_name": "Kettle bot", "published": True},
+        )
+        assert published.status_code == 200, published.text
+        await admin.live(
+            site,
+            name="Order bot",
+            text="Questions about an order?",
+            response="bot",
+            bot_answer_id=answer,
+            trigger={"type": "page_load"},
+        )
+        w = await Widget.visit(context, f"{shop.url}/?site={site.key}")
+        bubble = w.page.locator(f"{HOST} .pv")
+        await expect(bubble).to_contain_text("Questions about an order?", timeout=5000)
+        await bubble.click()
+        await w.say("hi")
+        quick = w.page.locator(f"{HOST} .qr button")
+        await expect(quick).to_have_text(["Track my order", "Returns"])
+        await expect(w.log).to_contain_text("Kettle bot")
+        await quick.filter(has_text="Track my order").click()
+        await expect(w.log).to_contain_text("Your email?")
+        await expect(quick).to_have_count(2)  # the old question's buttons are gone…
+        await expect(w.page.locator(f"{HOST} .qr:not([hidden]) button")).to_have_count(0)  # …and hidden
+        await w.say("boss@vip.example")  # the branch hands VIPs straight to a person
+        await expect(w.log).to_contain_text("Connecting you to a person…")
+
+        cid = await w.conversation_id()
+        handed = await event_in(desk, cid, "conversation.updated", lambda f: bool(f.get("handoff")))
+        assert handed["tags"] == ["order-help", "handoff"]
+        page = await desk.history_page(cid)
+        bot_texts = [
+            e["message"]["text"]
+            for e in page["events"]
+            if e.get("message", {}).get("author", {}).get("type") == "bot"
+        ]
+        assert bot_texts[:3] == ["Hi! I am the order bot.", "What do you need?", "Your email?"]
+        assert w.errors == []
+    finally:
+        await context.close()
+        await desk.close()
+        await admin.close()
+
+
+async def test_the_bots_page_validates_previews_and_publishes(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    email, password = stack.create_agent(role="admin")
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(stack.agent_url + f"/login?next=/admin/bots?site={shop.site.key}")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(password)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Bots")).to_be_visible()
+
+        await page.get_by_label("New answer").fill("Returns <b>desk</b>")
+        await page.get_by_role("button", name="Create").click()
+        await expect(page.locator("#edit-h")).to_have_text("Returns <b>desk</b>")
+        # The starter flow previews at once: a handoff.
+        preview = page.get_by_role("log", name="Preview conversation")
+        await expect(preview).to_contain_text("Let me find someone to help you.")
+
+        broken = json.loads(json.dumps(ORDER_HELP))
+        broken["steps"]["extra"] = {"type": "end", "text": "lost"}
+        await page.get_by_label("Flow (JSON)").fill(json.dumps(broken))
+        await page.get_by_role("button", name="Save draft").click()
+        await expect(page.locator("#edit-status")).to_contain_text("steps.extra")
+        await expect(page.locator("#edit-status")).to_contain_text("unreachable")
+
+        await page.get_by_label("Flow (JSON)").fill(json.dumps(ORDER_HELP, indent=2))
+        await expect(page.locator("#outline")).to_contain_text("menu: buttons")
+        await page.get_by_role("button", name="Restart").click()
+        await expect(preview).to_contain_text("What do you need?")
+        await preview.get_by_role("button", name="Returns").click()
+        await expect(preview).to_contain_text("Order number?")
+        await page.get_by_placeholder("Write as a visitor…").fill("A-7")
+        await page.get_by_placeholder("Write as a visitor…").press("Enter")
+        await expect(preview).to_contain_text("handed off to agents, tagged handoff")
+        await expect(preview).to_contain_text('attributes {"order":"A-7"}')
+
+        await page.get_by_role("button", name="Publish", exact=True).click()
+        await expect(page.locator("#edit-status")).to_contain_text("Published as version 1")
+        await expect(page.locator("#answers")).to_contain_text("published v1")
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, email, password)
+            listed = (await http.get(f"/api/v1/sites/{shop.site.key}/bot-answers")).json()["answers"]
+            mine = next(a for a in listed if a["name"] == "Returns <b>desk</b>")
+            assert mine["published"] and mine["version"] == 1
+        await page.get_by_role("button", name="Unpublish").click()
+        await expect(page.locator("#answers")).to_contain_text("unpublished (v1)")
+        assert await page.locator("#answers b, #edit-h b").count() == 0
+        assert errors == []
+    finally:
+        await context.close()
