@@ -219,14 +219,79 @@ def _demo_inbox(conn: Any) -> None:
     site = site_by_key(conn, DEMO_SITE_KEY)
     assert site is not None
     if "inbox" not in site.settings:
+        bot = _demo_bot(conn, site.id)
         settings = {
             **site.settings,
             "inbox": {
                 "greeting": "Thanks for your message! An agent will answer here shortly.",
+                "greeting_bot": bot,
                 "routing": "round_robin",
             },
         }
         conn.execute(update(sites).where(sites.c.id == site.id).values(settings=settings))
+
+
+DEMO_BOT: dict[str, Any] = {
+    "start": "hello",
+    "steps": {
+        "hello": {"type": "message", "text": "Hi! I am Kettle bot. I can help right away.", "next": "menu"},
+        "menu": {
+            "type": "buttons",
+            "text": "What can I help you with?",
+            "options": [
+                {
+                    "label": "Track my order",
+                    "keywords": ["track", "order", "where", "parcel"],
+                    "next": "email",
+                },
+                {
+                    "label": "Returns",
+                    "keywords": ["return", "refund", "devolução", "devolucion"],
+                    "next": "returns",
+                },
+                {"label": "Something else", "keywords": ["other", "else"], "next": "human"},
+            ],
+            "retry_text": "Sorry, I did not get that. Pick one, or write 'agent' to talk to a person.",
+            "max_retries": 1,
+            "fallback": "human",
+        },
+        "email": {
+            "type": "collect",
+            "field": "email",
+            "text": "What email did you order with?",
+            "invalid_text": "That does not look like an email address. Could you type it again?",
+            "next": "tag",
+        },
+        "tag": {"type": "set", "tags": ["order-help"], "next": "human"},
+        "returns": {
+            "type": "message",
+            "text": "You can return any kettle within 30 days for a full refund.",
+            "next": "more",
+        },
+        "more": {
+            "type": "buttons",
+            "text": "Did that answer your question?",
+            "options": [
+                {"label": "Yes, thanks", "keywords": ["yes", "sim", "si", "thanks"], "next": "bye"},
+                {"label": "Talk to a person", "next": "human"},
+            ],
+            "fallback": "human",
+        },
+        "bye": {"type": "end", "text": "Great! Write again any time."},
+        "human": {"type": "handoff", "text": "Thanks! An agent will continue here.", "tags": ["from-bot"]},
+    },
+}
+
+
+def _demo_bot(conn: Any, site_id: str) -> str:
+    """A published bot answer that greets the demo's visitors (buttons, an email, a handoff)."""
+    from server.bots import store as bots
+    from server.proactive import channels as chans
+
+    answer = chans.create_answer(conn, site_id, "Order help (demo)")
+    bots.save_draft(conn, answer.id, site_id, {"flow": DEMO_BOT, "bot_name": "Kettle bot"})
+    bots.publish(conn, answer.id, site_id)
+    return answer.id
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0005" in done.stdout
+    assert "revision 0006" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(
@@ -132,6 +132,12 @@ async def test_demo_seeds_a_site_and_accounts_that_work(demo: tuple[str, dict[st
     visitor = VisitorClient(base, "demo", origin=f"http://localhost:{port}")
     await visitor.connect()
     cid = (await visitor.send("hello from the demo"))["conversation_id"]
+    # The demo's greeting bot answers first, with quick replies.
+    asked = await visitor.next_event("message.created")
+    while "buttons" not in asked["message"]:
+        asked = await visitor.next_event("message.created")
+    assert asked["message"]["author"]["name"] == "Kettle bot"
+    assert asked["message"]["buttons"] == ["Track my order", "Returns", "Something else"]
     agent = AgentClient(base, "agent@parley.example", passwords["agent"])
     await agent.connect()
     await agent.send("welcome to the demo!", cid)

@@ -38,7 +38,11 @@
 
   // -- inbox settings -------------------------------------------------------------
   const inbox = document.getElementById("inbox");
-  api(`/api/v1/sites/${site}/inbox-settings`).then((d) => {
+  const answers = api(`/api/v1/sites/${site}/bot-answers`).then((d) => d.answers).catch(() => []);
+  Promise.all([api(`/api/v1/sites/${site}/inbox-settings`), answers]).then(([d, list]) => {
+    for (const key of ["greeting_bot", "away_bot"]) {
+      for (const a of list) inbox.elements[key].append(new Option(a.name + (a.published ? "" : " (unpublished)"), a.id));
+    }
     for (const [k, v] of Object.entries(d.inbox)) if (inbox.elements[k]) inbox.elements[k].value = v == null ? "" : v;
   });
   inbox.addEventListener("submit", async (e) => {
@@ -48,6 +52,7 @@
     try {
       await api(`/api/v1/sites/${site}/inbox-settings`, "PATCH", {
         greeting: f.greeting.value, away: f.away.value, routing: f.routing.value, closing: f.closing.value,
+        greeting_bot: f.greeting_bot.value || null, away_bot: f.away_bot.value || null,
         history_cap: cap ? Number(cap) : null,
       });
       say(inbox, "Saved.", true);

@@ -19,6 +19,7 @@ from server.conversations.models import CannedResponse
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.ids import utcnow
 from server.proactive.channels import site_channels
+from server.proactive.models import BotAnswer
 from server.services import services_of
 from server.sites.store import sites
 from server.tracking.models import PageView, Visit
@@ -27,6 +28,7 @@ from server.web.agent_socket import changes_of
 from server.web.auth import read_object, signed_in, user_json
 
 canned = CannedResponse.__table__  # type: ignore[attr-defined]
+answers = BotAnswer.__table__  # type: ignore[attr-defined]
 presence = AgentPresence.__table__  # type: ignore[attr-defined]
 visits = Visit.__table__  # type: ignore[attr-defined]
 page_views = PageView.__table__  # type: ignore[attr-defined]
@@ -284,6 +286,9 @@ async def inbox_settings_api(request: Request) -> Response:
         changes = workflow.validate(await read_object(request))
 
         def save(conn: Connection) -> dict[str, Any]:
+            for key in ("greeting_bot", "away_bot"):
+                if changes.get(key) is not None:
+                    _site_answer(conn, changes[key], site.id, key)
             settings = dict(
                 conn.execute(select(sites.c.settings).where(sites.c.id == site.id)).scalar_one() or {}
             )
@@ -295,3 +300,14 @@ async def inbox_settings_api(request: Request) -> Response:
         services.sites.forget(key)
         return JSONResponse({"inbox": workflow.settings_of(saved)})
     return JSONResponse({"inbox": workflow.settings_of(site.settings)})
+
+
+def _site_answer(conn: Connection, answer_id: str, site_id: str, key: str) -> None:
+    """A greeting or away bot must be one of the site's bot answers."""
+    found = conn.execute(
+        select(answers.c.id).where(answers.c.id == answer_id, answers.c.site_id == site_id)
+    ).scalar()
+    if found is None:
+        raise InvalidInput(
+            f"{key}: no bot answer {answer_id!r} on this site", code="invalid_setting", field=key
+        )

@@ -238,3 +238,74 @@ async def test_the_api_validates_flows_and_previews_them(stack: Stack, builder: 
     assert saved["version"] == 1 and saved["draft"]["steps"]["hello"]["text"] == "Hello again!"
     republished = (await builder.http.patch(f"/api/v1/bot-answers/{answer}", json={"published": True})).json()
     assert republished["version"] == 2
+
+
+AWAY: dict[str, Any] = {
+    "start": "ask",
+    "steps": {
+        "ask": {
+            "type": "collect",
+            "field": "email",
+            "text": "We are closed now. Leave your email and we will write back.",
+            "invalid_text": "Please type an email address.",
+            "next": "thanks",
+        },
+        "thanks": {"type": "end", "text": "Thanks! We will email you tomorrow."},
+    },
+}
+
+
+async def test_outside_hours_the_away_bot_collects_an_email(stack: Stack, builder: Builder) -> None:
+    from tests.conversations.test_workspace import _closed_now_hours
+
+    site = stack.create_site(proactive={"business_hours": _closed_now_hours()})
+    away = await builder.answer(site, AWAY, name="Away")
+    unknown = await builder.http.patch(
+        f"/api/v1/sites/{site.key}/inbox-settings", json={"away_bot": "ans_nope"}
+    )
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "away_bot")
+    await builder.inbox(site, away_bot=away, away="(not used: the away bot answers)")
+    alice = await visitor(stack, site)
+    try:
+        cid = (await alice.send("Anyone there?"))["conversation_id"]
+        (ask,) = await _bot_says(alice, cid, 1)
+        assert ask["text"].startswith("We are closed now.")
+        await alice.send("later@example.com", cid)
+        (thanks,) = await _bot_says(alice, cid, 1)
+        assert thanks["text"] == "Thanks! We will email you tomorrow."
+        contact = (await builder.http.get(f"/api/v1/conversations/{cid}/contact")).json()
+        assert contact["visitor"]["email"] == "later@example.com"
+        row = (await builder.http.get(f"/api/v1/conversations/{cid}")).json()
+        assert not row["bot_active"]  # ended: now it waits for agents, with the email to answer
+    finally:
+        await alice.close()
+
+
+async def test_deleting_an_answer_mid_flow_stops_it_and_breaks_its_messages(
+    stack: Stack, builder: Builder
+) -> None:
+    from tests.proactive.helpers import Admin
+
+    site = stack.create_site()
+    answer = await builder.answer(site, ORDER_HELP)
+    await builder.inbox(site, greeting_bot=answer)
+    admin = await Admin.login(stack)
+    alice = await visitor(stack, site)
+    try:
+        msg = await admin.live(site, text="Order trouble?", response="bot", bot_answer_id=answer)
+        cid = (await alice.send("hello"))["conversation_id"]
+        await _bot_says(alice, cid, 2)
+        gone = await builder.http.delete(f"/api/v1/bot-answers/{answer}")
+        assert gone.json()["messages_with_errors"] == [msg["id"]]
+        found = await admin.message(msg["id"])
+        assert found["status"] == "error" and "was deleted" in found["error_reason"]
+        await alice.send("Returns", cid)
+        with pytest.raises(TimeoutError):
+            await event_in(
+                alice, cid, "message.created", lambda f: f["message"]["author"]["type"] == "bot", timeout=1
+            )
+        row = (await builder.http.get(f"/api/v1/conversations/{cid}")).json()
+        assert not row["bot_active"]
+    finally:
+        await alice.close()
+        await admin.close()
