@@ -74,9 +74,86 @@
       if (s.else) nexts.push(`else → ${s.else}`);
       if (s.fallback) nexts.push(`no match → ${s.fallback}`);
       const head = (id === flow.start ? "▶ " : "") + `${id}: ${s.type}` + (s.text ? ` “${s.text}”` : "") + (s.field ? ` (${s.field})` : "");
-      ol.append(el("li", head + (nexts.length ? " — " + nexts.join("; ") : "")));
+      const li = el("li");
+      const b = el("button", head + (nexts.length ? " — " + nexts.join("; ") : ""), { type: "button", class: "link" });
+      b.onclick = () => pick(id, s, flow.start === id);
+      li.append(b);
+      ol.append(li);
     }
   }
+
+  // -- the step form: builds a step without writing JSON by hand -----------------------------------
+  const sf = () => document.getElementById("step-form").elements;
+  function showFields() {
+    const type = sf().type.value;
+    for (const l of document.querySelectorAll("#step-form [data-for]")) l.hidden = !l.dataset.for.split(" ").includes(type);
+    sf().next.closest("label").hidden = !["message", "collect", "set", "wait"].includes(type);
+  }
+  function pick(id, s, isStart) {
+    const f = sf();
+    f.id.value = id;
+    f.type.value = s.type;
+    f.next.value = s.next || "";
+    f.text.value = s.text || "";
+    f.options.value = (s.options || []).map((o) => `${o.label} | ${(o.keywords || []).join(", ")} | ${o.next}`).join("\n");
+    f.fallback.value = s.fallback || "";
+    const attr = (s.field || "").startsWith("attribute.");
+    f.field.value = attr ? "attribute." : s.field || "name";
+    f.attribute.value = attr ? s.field.slice(10) : "";
+    f.invalid_text.value = s.invalid_text || "";
+    f.tags.value = (s.tags || []).join(", ");
+    f.cases.value = (s.cases || []).map((c) => `${c.when.field} | ${c.when.op} | ${c.when.value == null ? "" : c.when.value} | ${c.next}`).join("\n");
+    f.else.value = s.else || "";
+    f.seconds.value = s.seconds || "";
+    f.start.checked = isStart;
+    showFields();
+    f.id.focus();
+  }
+  function built() {
+    const f = sf();
+    const type = f.type.value;
+    const s = { type };
+    const put = (k, v) => { if (v !== "" && v != null) s[k] = v; };
+    if (["message", "collect", "set", "wait"].includes(type)) put("next", f.next.value.trim());
+    if (["message", "buttons", "collect", "handoff", "end"].includes(type)) put("text", f.text.value.trim());
+    if (type === "buttons") {
+      s.options = f.options.value.split("\n").filter((l) => l.trim()).map((line) => {
+        const [label, keywords, next] = line.split("|").map((x) => (x || "").trim());
+        return { label, keywords: keywords ? keywords.split(",").map((k) => k.trim()).filter(Boolean) : [], next };
+      });
+      put("fallback", f.fallback.value.trim());
+    }
+    if (type === "collect") {
+      s.field = f.field.value === "attribute." ? "attribute." + f.attribute.value.trim() : f.field.value;
+      put("invalid_text", f.invalid_text.value.trim());
+    }
+    if (type === "set" || type === "handoff") {
+      const tags = f.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+      if (tags.length) s.tags = tags;
+    }
+    if (type === "branch") {
+      s.cases = f.cases.value.split("\n").filter((l) => l.trim()).map((line) => {
+        const [field, op, value, next] = line.split("|").map((x) => (x || "").trim());
+        return { when: { field, op, value }, next };
+      });
+      put("else", f.else.value.trim());
+    }
+    if (type === "wait") s.seconds = Number(f.seconds.value);
+    return s;
+  }
+  document.getElementById("step-form").elements.type.addEventListener("change", showFields);
+  document.getElementById("put-step").addEventListener("click", () => {
+    const id = sf().id.value.trim();
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) { status("A step id is 1 to 40 letters, digits, - or _.", false); sf().id.focus(); return; }
+    const flow = parsed() || { start: id, steps: {} };
+    flow.steps = flow.steps || {};
+    flow.steps[id] = built();
+    if (sf().start.checked || !flow.start) flow.start = id;
+    $("flow").value = JSON.stringify(flow, null, 2);
+    outline();
+    status(`Step ${id} is in the draft; Save draft checks the whole flow.`, true);
+  });
+  showFields();
   $("flow").addEventListener("input", outline);
 
   async function save(extra) {

@@ -126,3 +126,59 @@ async def test_the_bots_page_validates_previews_and_publishes(
         assert errors == []
     finally:
         await context.close()
+
+
+async def test_building_a_flow_with_the_step_form(stack: Stack, shop: Shop, browser: Browser) -> None:
+    email, password = stack.create_agent(role="admin")
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(stack.agent_url + f"/login?next=/admin/bots?site={shop.site.key}")
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(password)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("New answer").fill("Survey")
+        await page.get_by_role("button", name="Create").click()
+        await expect(page.locator("#edit-h")).to_have_text("Survey")
+        form = page.locator("#step-form")
+
+        async def put(step_id: str, kind: str, start: bool = False, **fields: str) -> None:
+            await form.get_by_label("Step id").fill(step_id)
+            await form.get_by_label("Type").select_option(kind)
+            for label, value in fields.items():
+                await form.get_by_label(label.replace("_", " "), exact=False).first.fill(value)
+            if start:
+                await form.get_by_label("the flow starts here").check()
+            else:
+                await form.get_by_label("the flow starts here").uncheck()
+            await page.get_by_role("button", name="Put this step in the flow").click()
+
+        await put(
+            "ask",
+            "buttons",
+            start=True,
+            Text="How did you find us?",
+            Options="Search | google | tag_search\nA friend | friend | bye",
+        )
+        await put("tag_search", "set", Tags="from-search", Next_step="bye")
+        await put("bye", "end", Text="Thanks for telling us!")
+        await expect(page.locator("#outline")).to_contain_text("▶ ask: buttons")
+        # The starter's old step is now unreachable: the server says so, by name.
+        await page.get_by_role("button", name="Save draft").click()
+        await expect(page.locator("#edit-status")).to_contain_text("steps.hello")
+        await page.locator("#outline").get_by_role("button", name="hello: handoff").click()
+        await expect(form.get_by_label("Step id")).to_have_value("hello")
+        await put("hello", "handoff", Text="Let me find someone.")
+        await put("bye", "end", Text="Thanks! Anything else? Write 'agent'.")
+        flow = json.loads(await page.get_by_label("Flow (JSON)").input_value())
+        del flow["steps"]["hello"]
+        await page.get_by_label("Flow (JSON)").fill(json.dumps(flow))
+        await page.get_by_role("button", name="Save draft").click()
+        await expect(page.locator("#edit-status")).to_have_text("Saved as a draft.")
+        preview = page.get_by_role("log", name="Preview conversation")
+        await page.get_by_role("button", name="Restart").click()
+        await preview.get_by_role("button", name="Search").click()
+        await expect(preview).to_contain_text("Thanks! Anything else?")
+        await expect(preview).to_contain_text('tags ["from-search"]')
+    finally:
+        await context.close()

@@ -340,7 +340,7 @@ async def test_the_settings_page_sets_the_inbox_canned_responses_and_the_team(
 
         # Inbox settings: a bad value is named, a good one saved.
         form = page.locator("#inbox")
-        await form.get_by_label("Greeting").fill("Welcome <b>in</b>!")
+        await form.get_by_role("textbox", name="Greeting").fill("Welcome <b>in</b>!")
         await form.get_by_label("Routing").select_option("round_robin")
         await form.get_by_label("Keep per conversation").fill("10")
         await form.get_by_role("button", name="Save inbox settings").click()
