@@ -5,27 +5,12 @@
 (function () {
   const root = document.getElementById("bots");
   const site = root.dataset.site;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const edit = $("edit");
   let current = null;
   let preview = null; // {state, status}
 
-  function el(tag, text, attrs) {
-    const e = document.createElement(tag);
-    if (text != null) e.textContent = text;
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    return e;
-  }
-  async function api(path, method, body) {
-    const o = { method: method || "GET", headers: {} };
-    if (body !== undefined) { o.headers["Content-Type"] = "application/json"; o.body = JSON.stringify(body); }
-    if (o.method !== "GET") o.headers["X-CSRF-Token"] = csrf;
-    const r = await fetch(path, o);
-    const data = await r.json();
-    if (!r.ok) throw Object.assign(new Error(data.message), data);
-    return data;
-  }
+  const { el, api } = window.ParleyPage;
   function status(text, ok) { $("edit-status").textContent = text; $("edit-status").className = "status-line " + (ok ? "ok" : "bad"); }
 
   async function list() {

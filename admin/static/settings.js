@@ -6,25 +6,10 @@
   const site = root.dataset.site;
   const admin = root.dataset.admin === "yes";
   const me = root.dataset.me;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const SECTIONS = ["conversations", "contacts", "proactive", "settings"];
   let channels = [];
 
-  function el(tag, text, attrs) {
-    const e = document.createElement(tag);
-    if (text != null) e.textContent = text;
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    return e;
-  }
-  async function api(path, method, body) {
-    const o = { method: method || "GET", headers: {} };
-    if (body !== undefined) { o.headers["Content-Type"] = "application/json"; o.body = JSON.stringify(body); }
-    if (o.method !== "GET") o.headers["X-CSRF-Token"] = csrf;
-    const r = await fetch(path, o);
-    const data = await r.json();
-    if (!r.ok) throw Object.assign(new Error(data.message), data);
-    return data;
-  }
+  const { el, api } = window.ParleyPage;
   function say(form, text, ok) {
     const s = form.querySelector(".status-line");
     s.textContent = text;

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from bench.servers import CHROMIUM, CHROMIUM_ARGS, demo_shop
 from server.sites.models import Site
@@ -54,3 +55,14 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def signed_in_page(context: BrowserContext, stack: Stack, email: str, password: str, path: str) -> Page:
+    """A page signed in through the real sign-in form, landing on ``path``."""
+    page = await context.new_page()
+    await page.goto(stack.agent_url + "/login?" + urlencode({"next": path}))
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(stack.agent_url + path)
+    return page

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.bots.test_flows import ORDER_HELP
-from tests.browser.conftest import Shop
+from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import HOST, Widget
 from tests.harness import Stack
 from tests.helpers import agent, event_in, sign_in
@@ -78,13 +78,9 @@ async def test_the_bots_page_validates_previews_and_publishes(
     email, password = stack.create_agent(role="admin")
     context = await browser.new_context()
     try:
-        page = await context.new_page()
+        page = await signed_in_page(context, stack, email, password, f"/admin/bots?site={shop.site.key}")
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await page.goto(stack.agent_url + f"/login?next=/admin/bots?site={shop.site.key}")
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(password)
-        await page.get_by_role("button", name="Sign in").click()
         await expect(page.get_by_role("heading", name="Bots")).to_be_visible()
 
         await page.get_by_label("New answer").fill("Returns <b>desk</b>")
@@ -132,11 +128,7 @@ async def test_building_a_flow_with_the_step_form(stack: Stack, shop: Shop, brow
     email, password = stack.create_agent(role="admin")
     context = await browser.new_context()
     try:
-        page = await context.new_page()
-        await page.goto(stack.agent_url + f"/login?next=/admin/bots?site={shop.site.key}")
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(password)
-        await page.get_by_role("button", name="Sign in").click()
+        page = await signed_in_page(context, stack, email, password, f"/admin/bots?site={shop.site.key}")
         await page.get_by_label("New answer").fill("Survey")
         await page.get_by_role("button", name="Create").click()
         await expect(page.locator("#edit-h")).to_have_text("Survey")

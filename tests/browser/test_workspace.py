@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from server.proactive.channels import site_channels
-from tests.browser.conftest import Shop
+from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import Widget
 from tests.harness import Stack
 from tests.helpers import sign_in
@@ -36,13 +36,8 @@ class Desk:
 
     @classmethod
     async def open(cls, context: BrowserContext, stack: Stack, email: str, password: str) -> Desk:
-        page = await context.new_page()
-        desk = cls(page)
-        await page.goto(stack.agent_url + "/login?next=/agent")
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(password)
-        await page.get_by_role("button", name="Sign in").click()
-        await expect(page.locator("#net")).to_have_text("Online")
+        desk = cls(await signed_in_page(context, stack, email, password, "/agent"))
+        await expect(desk.page.locator("#net")).to_have_text("Online")
         return desk
 
     def row(self, text: str) -> Locator:
