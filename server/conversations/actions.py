@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from server.conversations import store
-from server.conversations.store import Author, Change
+from server.conversations.events import Author, Change
 from server.db import Database
 from server.errors import InvalidInput
 from server.realtime.bus import Bus

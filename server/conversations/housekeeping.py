@@ -21,8 +21,8 @@ from sqlalchemy import Connection, select
 
 from server.bots import runtime
 from server.conversations import actions, store, workflow
+from server.conversations.events import Author
 from server.conversations.models import Conversation
-from server.conversations.store import Author
 from server.db import Database
 from server.ids import new_id, utcnow
 from server.realtime.bus import Bus

@@ -8,129 +8,37 @@ can insert it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
-from server.bots import flows, runtime
-from server.conversations import attachments, workflow
+from server.bots import runtime
+from server.conversations import attachments, automation, workflow
 from server.conversations import statements as sql
+from server.conversations.events import (
+    Appender,
+    Author,
+    Change,
+    ConversationConflict,
+    Row,
+    author_data,
+    locked,
+    status_data,
+)
 from server.conversations.frames import conversation_summary, event_frame
 from server.conversations.models import STATUSES, Conversation, ConversationEvent, Message
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, new_id, utcnow
 from server.proactive.models import Channel
 
-# A row as the hot-path statements return it.
-Row = dict[str, Any]
-
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]
 events = ConversationEvent.__table__  # type: ignore[attr-defined]
 channels = Channel.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Author:
-    type: str  # visitor | agent | system
-    id: str | None
-    name: str | None = None
-    avatar_url: str | None = None
-
-
-@dataclass
-class Change:
-    """What one transaction did: the frames to publish after commit."""
-
-    conversation: dict[str, Any]
-    frames: list[dict[str, Any]] = field(default_factory=list)
-    ack: dict[str, Any] | None = None
-
-
-class ConversationConflict(InvalidInput):
-    code = "conversation_closed"
-    http_status = 409
-
-
-def _locked(conn: Connection, conversation_id: str) -> Row:
-    row = sql.LOCK_CONVERSATION.first(conn, {"id": conversation_id})
-    if row is None:
-        raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
-    return row
-
-
-class _Appender:
-    """Appends events to one locked conversation, tracking its counter."""
-
-    def __init__(self, conn: Connection, row: Row) -> None:
-        self.conn = conn
-        self.state = dict(row)
-        self.frames: list[dict[str, Any]] = []
-        self.now = utcnow()
-
-    def append(self, type_: str, data: dict[str, Any], message: dict[str, Any] | None = None) -> int:
-        self.state["last_seq"] += 1
-        seq = self.state["last_seq"]
-        if message is not None and type_ == "message.created":
-            # What the inbox shows without reading messages: who spoke last, and what.
-            # Greetings and other system messages answer nobody.
-            side = {"visitor": "last_visitor_seq", "agent": "last_agent_seq"}.get(message["author_type"])
-            if side is not None:
-                self.state[side] = seq
-            files = message.get("attachments") or []
-            preview = message["text"] or " ".join("📎 " + f["name"] for f in files)
-            self.state["last_preview"] = preview[:140]
-        if message is not None:
-            message = {
-                "attachments": [],
-                "buttons": [],
-                **message,
-                "seq": seq,
-                "conversation_id": self.state["id"],
-                "created_at": self.now,
-            }
-            sql.INSERT_MESSAGE.run(self.conn, message)
-        sql.INSERT_EVENT.run(
-            self.conn,
-            {
-                "conversation_id": self.state["id"],
-                "seq": seq,
-                "type": type_,
-                "message_id": message["id"] if message else None,
-                "data": data,
-                "created_at": self.now,
-            },
-        )
-        self.frames.append(event_frame(self.state["id"], seq, type_, data, self.now, message))
-        return seq
-
-    def set(self, **values: Any) -> None:
-        self.state.update(values)
-
-    def flush(self) -> dict[str, Any]:
-        self.state["last_activity_at"] = self.now
-        keys = (
-            "status",
-            "assignee_id",
-            "last_seq",
-            "visitor_read_seq",
-            "agent_read_seq",
-            "last_visitor_seq",
-            "last_agent_seq",
-            "last_preview",
-            "last_activity_at",
-            "closed_at",
-            "closed_by",
-            "snoozed_until",
-            "bot_active",
-        )
-        sql.UPDATE_CONVERSATION.run(self.conn, {k: self.state[k] for k in (*keys, "id")})
-        return conversation_summary(self.state)
 
 
 def _existing_message(conn: Connection, conversation_id: str, client_id: str) -> Row | None:
@@ -150,13 +58,6 @@ def _ack(message: dict[str, Any], duplicate: bool) -> dict[str, Any]:
         "created_at": iso(message["created_at"]),
         "duplicate": duplicate,
     }
-
-
-def _author_data(author: Author) -> dict[str, Any]:
-    data: dict[str, Any] = {"author_name": author.name}
-    if author.avatar_url:
-        data["author_avatar"] = author.avatar_url
-    return data
 
 
 def _duplicate(existing: Row, author: Author) -> Change:
@@ -181,7 +82,7 @@ def _active_conversation(
     active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
     found = active["id"] if active else None
     if found is not None:
-        return _locked(conn, found), False
+        return locked(conn, found), False
     conversation_id = new_id("cnv")
     now = utcnow()
     try:
@@ -209,16 +110,16 @@ def _active_conversation(
         again = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
         assert again is not None
         found = again["id"]
-        return _locked(conn, found), False
-    return _locked(conn, conversation_id), True
+        return locked(conn, found), False
+    return locked(conn, conversation_id), True
 
 
-def _reopen(appender: _Appender, conn: Connection, by: Author) -> None:
+def _reopen(appender: Appender, conn: Connection, by: Author) -> None:
     _reopened(appender, conn)
-    appender.append("conversation.updated", _status_data(appender.state, by))
+    appender.append("conversation.updated", status_data(appender.state, by))
 
 
-def _reopened(appender: _Appender, conn: Connection) -> None:
+def _reopened(appender: Appender, conn: Connection) -> None:
     if appender.state["status"] == "closed":
         # This one is closed, so the visitor's active conversation, if any, is another.
         active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": appender.state["visitor_id"]})
@@ -229,151 +130,6 @@ def _reopened(appender: _Appender, conn: Connection) -> None:
                 active_conversation_id=other,
             )
     appender.set(status="open", closed_at=None, closed_by=None, snoozed_until=None)
-
-
-def _status_data(state: dict[str, Any], by: Author) -> dict[str, Any]:
-    return {
-        "status": state["status"],
-        "assignee_id": state["assignee_id"],
-        "snoozed_until": iso(state.get("snoozed_until")),
-        "closed_at": iso(state.get("closed_at")),
-        "by": {"type": by.type, "id": by.id, "name": by.name},
-    }
-
-
-SYSTEM = Author("system", None, None)
-
-
-def _system_message(appender: _Appender, text: str, kind: str) -> None:
-    message = {
-        "id": new_id("msg"),
-        "author_type": "system",
-        "author_id": None,
-        "client_id": f"{kind}.{appender.state['last_seq'] + 1}",
-        "text": text,
-    }
-    appender.append("message.created", {"author_name": None, "kind": kind}, message)
-
-
-def _arrival(appender: _Appender, conn: Connection, *, greet: bool) -> None:
-    """A conversation a visitor just started or reopened: a greeting (text or bot),
-    an away message (text or bot) outside business hours, then routing."""
-    policy = workflow.site_policy(conn, appender.state["site_id"])
-    outside = policy.has_hours and not policy.hours.open_at(appender.now)
-    if outside and policy.away_bot and _start_bot(appender, conn, policy.away_bot, now=True):
-        return
-    if greet and policy.greeting_bot and _start_bot(appender, conn, policy.greeting_bot, now=True):
-        return
-    if greet and policy.greeting:
-        _system_message(appender, policy.greeting, "greeting")
-    away = workflow.away_text(policy, appender.now)
-    if away:
-        _system_message(appender, away, "away")
-    _route(appender, conn, policy.routing)
-
-
-def _route(appender: _Appender, conn: Connection, routing: str) -> None:
-    if appender.state["assignee_id"] is None:
-        picked = workflow.pick_agent(
-            conn, channel_id=appender.state["channel_id"], routing=routing, now=appender.now
-        )
-        if picked is not None:
-            appender.set(assignee_id=picked)
-            appender.append("conversation.updated", _status_data(appender.state, ROUTING))
-
-
-def _add_tags(conn: Connection, conversation_id: str, tags: list[str]) -> list[str]:
-    """The conversation's tags with these added (in order, once each)."""
-    current = conn.execute(
-        select(conversations.c.tags).where(conversations.c.id == conversation_id)
-    ).scalar_one()
-    merged = list(dict.fromkeys([*(current or []), *tags]))
-    if merged != (current or []):
-        conn.execute(update(conversations).where(conversations.c.id == conversation_id).values(tags=merged))
-    return merged
-
-
-# -- bots (server/bots): their turns run inside the conversation's transaction ----------
-
-
-def _tags_of(conn: Connection, conversation_id: str) -> list[str]:
-    found = conn.execute(select(conversations.c.tags).where(conversations.c.id == conversation_id)).scalar()
-    return list(found or [])
-
-
-def _start_bot(appender: _Appender, conn: Connection, answer_id: str, *, now: bool) -> bool:
-    """Start a published bot answer here: at once, or at the visitor's next message
-    (``now=False``). False when the answer is unpublished or gone."""
-    found = runtime.published(conn, answer_id)
-    if found is None:
-        return False
-    version, flow, name = found
-    if now:
-        contact = runtime.contact_of(conn, appender.state["visitor_id"], _tags_of(conn, appender.state["id"]))
-        _bot_apply(appender, conn, answer_id, version, name, flows.start(flow, contact))
-    else:
-        fresh = flows.Outcome(state={"step": flow["start"], "answers": {}, "retries": 0, "fresh": True})
-        runtime.save(conn, appender.state["id"], answer_id, version, fresh, appender.now)
-        appender.set(bot_active=True)
-    return True
-
-
-def _bot_turn(appender: _Appender, conn: Connection, text: str | None, *, woke: bool = False) -> bool:
-    """The bot's answer to a visitor's message (or to its wait ending); False: no bot here."""
-    run = runtime.active_run(conn, appender.state["id"])
-    if run is None:
-        return False
-    if run["status"] == "waiting_time" and not woke:
-        return True  # the bot is pausing; the message waits for it, or for an agent
-    flow, name = runtime.flow_of(conn, run)
-    contact = runtime.contact_of(conn, appender.state["visitor_id"], _tags_of(conn, appender.state["id"]))
-    state = dict(run["state"])
-    if state.pop("fresh", False) and not (text and flows.wants_human(text)):
-        outcome = flows.start(flow, contact)
-    else:
-        outcome = flows.advance(flow, state, contact, text)
-    _bot_apply(appender, conn, run["answer_id"], run["version"], name, outcome)
-    return True
-
-
-def _bot_apply(
-    appender: _Appender, conn: Connection, answer_id: str, version: int, name: str, outcome: flows.Outcome
-) -> None:
-    cid = appender.state["id"]
-    bot = Author("bot", answer_id, name)
-    for said in outcome.say:
-        message = {
-            "id": new_id("msg"),
-            "author_type": "bot",
-            "author_id": answer_id,
-            "client_id": f"bot.{appender.state['last_seq'] + 1}",
-            "text": said["text"],
-            "buttons": said.get("buttons", []),
-        }
-        appender.append("message.created", _author_data(bot), message)
-    runtime.learn(conn, appender.state["visitor_id"], outcome.contact)
-    tags = outcome.tags + ((outcome.handoff or {}).get("tags") or [])
-    if tags:
-        appender.state["tags"] = _add_tags(conn, cid, tags)
-    runtime.save(conn, cid, answer_id, version, outcome, appender.now)
-    appender.set(bot_active=outcome.status in runtime.ACTIVE)
-    if outcome.handoff is not None:
-        channel = outcome.handoff.get("channel_id")
-        if channel and channel != appender.state["channel_id"]:
-            conn.execute(update(conversations).where(conversations.c.id == cid).values(channel_id=channel))
-            appender.state["channel_id"] = channel
-        data = {
-            **_status_data(appender.state, bot),
-            "handoff": True,
-            "channel_id": appender.state["channel_id"],
-        }
-        if "tags" in appender.state:
-            data["tags"] = appender.state["tags"]
-        appender.append("conversation.updated", data)
-        _route(appender, conn, workflow.site_policy(conn, appender.state["site_id"]).routing)
-
-
-ROUTING = Author("system", None, "Routing")
 
 
 def post_message(
@@ -401,7 +157,7 @@ def post_message(
             return _duplicate(existing, author)
         row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
     else:
-        row, created = _locked(conn, conversation_id), False
+        row, created = locked(conn, conversation_id), False
         if author.type == "visitor" and row["visitor_id"] != visitor_id:
             # Same answer as a missing one: never confirm another visitor's id.
             raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
@@ -409,7 +165,7 @@ def post_message(
         if existing is not None:
             return _duplicate(existing, author)
 
-    appender = _Appender(conn, row)
+    appender = Appender(conn, row)
     arrived = created
     if created:
         appender.append("conversation.created", {"visitor_id": row["visitor_id"], "status": "open"})
@@ -419,7 +175,7 @@ def post_message(
     if author.type == "agent" and appender.state["assignee_id"] is None:
         # The agent who answers an unassigned conversation takes it.
         appender.set(assignee_id=author.id)
-        appender.append("conversation.updated", _status_data(appender.state, author))
+        appender.append("conversation.updated", status_data(appender.state, author))
     message: dict[str, Any] = {
         "id": new_id("msg"),
         "author_type": author.type,
@@ -431,10 +187,10 @@ def post_message(
         message["attachments"] = attachments.claim(
             conn, attachment_ids, uploader_type=author.type, uploader_id=author.id, message_id=message["id"]
         )
-    seq = appender.append("message.created", _author_data(author), message)
+    seq = appender.append("message.created", author_data(author), message)
     if author.type == "visitor":
-        if not _bot_turn(appender, conn, text) and arrived:
-            _arrival(appender, conn, greet=created)
+        if not automation.bot_turn(appender, conn, text) and arrived:
+            automation.arrival(appender, conn, greet=created)
     elif author.type == "agent" and appender.state.get("bot_active"):
         runtime.stop(conn, row["id"])  # a person took over
         appender.set(bot_active=False)
@@ -445,11 +201,11 @@ def post_message(
 
 def post_note(conn: Connection, *, author: Author, client_id: str, text: str, conversation_id: str) -> Change:
     """An internal note: in the conversation's sequence for agents, never sent to the visitor."""
-    row = _locked(conn, conversation_id)
+    row = locked(conn, conversation_id)
     existing = _existing_message(conn, conversation_id, client_id)
     if existing is not None:
         return _duplicate(existing, author)
-    appender = _Appender(conn, row)
+    appender = Appender(conn, row)
     message = {
         "id": new_id("msg"),
         "author_type": author.type,
@@ -457,7 +213,7 @@ def post_note(conn: Connection, *, author: Author, client_id: str, text: str, co
         "client_id": client_id,
         "text": text,
     }
-    seq = appender.append("note.created", _author_data(author), message)
+    seq = appender.append("note.created", author_data(author), message)
     summary = appender.flush()
     ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
     return Change(conversation=summary, frames=appender.frames, ack=ack)
@@ -471,12 +227,12 @@ def mark_read(
     up_to_seq: int,
     visitor_id: str | None = None,
 ) -> Change:
-    row = _locked(conn, conversation_id)
+    row = locked(conn, conversation_id)
     if reader.type == "visitor" and row["visitor_id"] != visitor_id:
         raise NotFound(f"no conversation {conversation_id!r}", code="conversation_not_found")
     column = "visitor_read_seq" if reader.type == "visitor" else "agent_read_seq"
     up_to = min(up_to_seq, row["last_seq"])
-    appender = _Appender(conn, row)
+    appender = Appender(conn, row)
     if up_to <= row[column]:
         return Change(conversation=conversation_summary(appender.state))
     appender.set(**{column: up_to})
@@ -508,8 +264,8 @@ def update_conversation(
     Closing follows the site's closing logic (keep or drop the assignee);
     each change is one ``conversation.updated`` event.
     """
-    row = _locked(conn, conversation_id)
-    appender = _Appender(conn, row)
+    row = locked(conn, conversation_id)
+    appender = Appender(conn, row)
     state = appender.state
     before = (state["status"], state["assignee_id"], state["snoozed_until"])
     if assignee_id is not UNSET and assignee_id != state["assignee_id"]:
@@ -537,7 +293,7 @@ def update_conversation(
         )
     if (state["status"], state["assignee_id"], state["snoozed_until"]) == before:
         return Change(conversation=conversation_summary(state))
-    appender.append("conversation.updated", _status_data(state, by))
+    appender.append("conversation.updated", status_data(state, by))
     return Change(conversation=appender.flush(), frames=appender.frames)
 
 
@@ -558,8 +314,8 @@ def set_status(conn: Connection, *, conversation_id: str, status: str, by: Autho
 
 def wake(conn: Connection, *, conversation_id: str, by: Author) -> Change:
     """Reopen a snoozed conversation whose time has come (nothing if it changed meanwhile)."""
-    row = _locked(conn, conversation_id)
-    appender = _Appender(conn, row)
+    row = locked(conn, conversation_id)
+    appender = Appender(conn, row)
     until = row["snoozed_until"]
     if row["status"] != "snoozed" or until is None or until > appender.now:
         return Change(conversation=conversation_summary(appender.state))
@@ -569,12 +325,12 @@ def wake(conn: Connection, *, conversation_id: str, by: Author) -> Change:
 
 def bot_wake(conn: Connection, *, conversation_id: str) -> Change:
     """A bot's wait ended: the flow goes on (nothing if an agent took over meanwhile)."""
-    row = _locked(conn, conversation_id)
-    appender = _Appender(conn, row)
+    row = locked(conn, conversation_id)
+    appender = Appender(conn, row)
     run = runtime.active_run(conn, conversation_id)
     if run is None or run["status"] != "waiting_time" or (run["wake_at"] and run["wake_at"] > appender.now):
         return Change(conversation=conversation_summary(appender.state))
-    _bot_turn(appender, conn, None, woke=True)
+    automation.bot_turn(appender, conn, None, woke=True)
     return Change(conversation=appender.flush(), frames=appender.frames)
 
 
@@ -766,7 +522,7 @@ def start_from_proactive(
     Each text has a client id made from the delivery, so a repeat adds nothing.
     """
     row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
-    appender = _Appender(conn, row)
+    appender = Appender(conn, row)
     if created:
         appender.append("conversation.created", {"visitor_id": visitor_id, "status": "open", "tags": tags})
     for i, text in enumerate(texts):
@@ -779,13 +535,13 @@ def start_from_proactive(
                 "client_id": client_id,
                 "text": text,
             }
-            appender.append("message.created", _author_data(sender), message)
-    merged = _add_tags(conn, row["id"], tags)
+            appender.append("message.created", author_data(sender), message)
+    merged = automation.add_tags(conn, row["id"], tags)
     started = bool(bot_answer_id) and runtime.active_run(conn, row["id"]) is None
     if started and bot_answer_id is not None:
-        started = _start_bot(appender, conn, bot_answer_id, now=bot_now)
+        started = automation.start_bot(appender, conn, bot_answer_id, now=bot_now)
     if created and not started:
-        _arrival(appender, conn, greet=False)
+        automation.arrival(appender, conn, greet=False)
     summary = appender.flush()
     summary["tags"] = merged
     return Change(conversation=summary, frames=appender.frames)

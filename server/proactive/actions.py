@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.conversations import actions as conversations
-from server.conversations.store import Author
+from server.conversations.events import Author
 from server.errors import InvalidInput
 from server.proactive import channels as chans
 from server.proactive import store

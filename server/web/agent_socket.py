@@ -9,7 +9,7 @@ from starlette.websockets import WebSocket
 
 from server.accounts.access import Access
 from server.conversations import actions, store
-from server.conversations.store import Author
+from server.conversations.events import Author
 from server.errors import InvalidInput, Unauthorized
 from server.ids import iso, utcnow
 from server.protocol import (

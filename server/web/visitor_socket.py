@@ -7,7 +7,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from server.conversations import actions, store
-from server.conversations.store import Author
+from server.conversations.events import Author
 from server.errors import NotFound
 from server.ids import iso, utcnow
 from server.proactive import actions as proactive

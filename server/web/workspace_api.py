@@ -15,6 +15,7 @@ from server.accounts.access import Access, channels_of, sections_of
 from server.accounts.models import AgentPresence, User
 from server.accounts.store import create_user, list_users
 from server.conversations import actions, store, workflow
+from server.conversations.events import Author
 from server.conversations.models import CannedResponse
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.ids import utcnow
@@ -56,7 +57,7 @@ async def conversation_api(request: Request) -> Response:
         if body.get(key) is not None and not isinstance(body[key], str):
             raise InvalidInput(f"{key} must be a string", code="invalid_input", field=key)
     services = services_of(request)
-    author = store.Author("agent", access.user.id, access.user.name, access.user.avatar_url)
+    author = Author("agent", access.user.id, access.user.name, access.user.avatar_url)
     summary = await actions.update(
         services.db,
         services.bus,

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from server.conversations.store import Author, post_message
+from server.conversations.events import Author
+from server.conversations.store import post_message
 from tests.harness import Stack
 from tests.helpers import agent, by, chat, event_in, visitor
 
