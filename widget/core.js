@@ -407,10 +407,13 @@
     if (url === lastUrl) return;
     lastUrl = url;
     pid();
-    // The address now; the title a moment later, once the app has set it.
+    // The address and page id now (another move may come first); the title a
+    // moment later, once the app has set it.
+    var id = X.pid;
     setTimeout(function () {
       var p = page();
       p.url = url.slice(0, 2048);
+      p.id = id;
       report({ type: "page.view", page: p });
     }, 0);
   }
