@@ -96,6 +96,10 @@ def start_bot(appender: Appender, conn: Connection, answer_id: str, *, now: bool
 
 def bot_turn(appender: Appender, conn: Connection, text: str | None, *, woke: bool = False) -> bool:
     """The bot's answer to a visitor's message (or to its wait ending); False: no bot here."""
+    if not appender.state.get("bot_active"):
+        # The locked row says whether a run is active (kept in the same transactions
+        # as bot_runs), so most messages, with no bot, cost no extra query.
+        return False
     run = runtime.active_run(conn, appender.state["id"])
     if run is None:
         return False
