@@ -55,3 +55,8 @@ class InvalidInput(ParleyError):
 class LimitExceeded(ParleyError):
     code = "limit_exceeded"
     http_status = 429
+
+
+class TooLarge(ParleyError):
+    code = "body_too_large"
+    http_status = 413

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from server import untrusted
 from server.errors import ParleyError
 
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ConversationId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Seq = Annotated[int, Field(ge=0)]
+# Sequence numbers fit a JavaScript number and a PostgreSQL bigint.
+Seq = Annotated[int, Field(ge=0, le=2**53 - 1)]
 
 
 class Frame(BaseModel):
@@ -178,7 +180,9 @@ AGENT_FRAMES: dict[str, type[Frame]] = {
 
 # Stable error codes, with what they mean. docs/protocol.md lists each one.
 ERROR_CODES: dict[str, str] = {
-    "bad_json": "the frame is not valid JSON",
+    "bad_json": "the frame is not valid JSON (numbers must be finite)",
+    "too_deep": "the JSON nests deeper than 64 levels",
+    "invalid_text": "a string holds a NUL character or an unpaired surrogate, which cannot be stored",
     "bad_frame": "the frame is not a JSON object with a string 'type'",
     "unknown_type": "no frame of that type exists in protocol v1",
     "invalid_frame": "a field is missing, unknown, or of the wrong type",
@@ -231,10 +235,7 @@ class FrameError(ParleyError):
 
 
 def parse(raw: str, table: dict[str, type[Frame]]) -> Frame:
-    try:
-        data: Any = json.loads(raw)
-    except ValueError:
-        raise FrameError("the frame is not valid JSON", code="bad_json") from None
+    data = untrusted.loads(raw)  # bad_json, too_deep, invalid_text
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("a frame must be a JSON object with a string 'type'", code="bad_frame")
     model = table.get(data["type"])

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -30,6 +31,7 @@ from server.web import (
     workspace_api,
 )
 from server.web.agent_socket import agent_socket
+from server.web.middleware import Hardening
 from server.web.visitor_socket import visitor_socket
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/v1/agent", agent_socket),
     ]
     return Starlette(
+        middleware=[Middleware(Hardening)],
         routes=routes,
         lifespan=lifespan,
         exception_handlers={

@@ -18,11 +18,12 @@ from urllib.parse import urlencode
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from server import untrusted
 from server.accounts.access import Access, access_of
 from server.accounts.actions import change_password
 from server.accounts.models import User
 from server.accounts.store import authenticate, check_throttle, clear_failures, record_failure, user_by_id
-from server.errors import Forbidden, InvalidInput, LimitExceeded, Unauthorized
+from server.errors import Forbidden, InvalidInput, LimitExceeded, TooLarge, Unauthorized
 from server.services import services_of
 
 COOKIE = "parley_session"
@@ -135,14 +136,36 @@ async def logout_api(request: Request) -> Response:
     return response
 
 
+# JSON bodies are settings, flows and messages: a megabyte is far more than any needs.
+MAX_JSON_BYTES = 1 << 20
+
+
 async def read_json(request: Request) -> Any:
-    """The request's JSON body; only ``application/json``, which no cross-site form can send."""
+    """The request's JSON body; only ``application/json``, which no cross-site form can send.
+
+    Bounded in size (413 body_too_large) and parsed by server.untrusted, so a
+    deep, non-finite or unstorable body is a 4xx with its code, never a 500.
+    """
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput("send JSON with Content-Type: application/json", code="json_required")
-    try:
-        return await request.json()
-    except ValueError:
-        raise InvalidInput("the body is not valid JSON", code="bad_json") from None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes", limit=MAX_JSON_BYTES)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise TooLarge(f"JSON bodies are limited to {MAX_JSON_BYTES} bytes", limit=MAX_JSON_BYTES)
+    return untrusted.loads(bytes(body))
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An HTML form's fields as text, refused (invalid_text) if one cannot be stored."""
+    form = await request.form()
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    for key, value in fields.items():
+        untrusted.check_text(value, key)
+    return fields
 
 
 async def read_object(request: Request, what: str = "a JSON object") -> dict[str, Any]:
@@ -208,10 +231,10 @@ async def login_page(request: Request) -> Response:
         return HTMLResponse(
             LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>", next=""), 403
         )
-    form = await request.form()
     try:
-        user = await sign_in(request, str(form.get("email", "")), str(form.get("password", "")))
-    except (Unauthorized, LimitExceeded) as exc:
+        form = await read_form(request)
+        user = await sign_in(request, form.get("email", ""), form.get("password", ""))
+    except (Unauthorized, LimitExceeded, InvalidInput) as exc:
         return HTMLResponse(
             LOGIN_PAGE.format(
                 error=f"<p role=alert>{html.escape(exc.message.capitalize())}.</p>", next=_next_query(request)

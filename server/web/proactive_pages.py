@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server import untrusted
 from server.accounts.models import User
 from server.errors import NotFound, ParleyError, Unauthorized
 from server.proactive import channels as chans
@@ -58,6 +59,9 @@ async def _checked_form(request: Request) -> dict[str, Any]:
     """The posted form, after the CSRF and same-origin checks."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            untrusted.check_text(value, key)
     return {k: form.getlist(k) if k in ("collect",) else form.get(k) for k in form}
 
 
@@ -182,9 +186,9 @@ def _form_values(form: dict[str, Any]) -> dict[str, Any]:
     values["trigger"] = trigger
     raw = str(form.get("conditions") or "").strip() or '{"all": []}'
     try:
-        values["conditions"] = json.loads(raw)
-    except ValueError as exc:
-        values["conditions"] = {"invalid json": str(exc)}
+        values["conditions"] = untrusted.loads(raw)
+    except ParleyError as exc:
+        values["conditions"] = {"invalid json": exc.message}
     return values
 
 

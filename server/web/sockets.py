@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -22,6 +23,8 @@ from server.realtime.connection import Connection
 from server.services import Services
 
 log = logging.getLogger(__name__)
+
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 
@@ -130,6 +133,8 @@ async def _handle(
             ref["ref"] = frame_type
         if client_id:
             ref["client_id"] = client_id
+        elif frame_type is None:  # refused while parsing: still name what to retry or drop
+            ref.update(_client_id_of(text))
         await reply(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
         if exc.close_code is not None:
             await services.hub.close(conn, exc.close_code, exc.code)
@@ -145,10 +150,11 @@ def _client_id_of(text: str) -> dict[str, str]:
     """A refused frame still names its client id, so the sender knows what to retry."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
-    if isinstance(data, dict) and isinstance(data.get("client_id"), str):
-        return {"client_id": data["client_id"][:64]}
+    client_id = data.get("client_id") if isinstance(data, dict) else None
+    if isinstance(client_id, str) and _CLIENT_ID.fullmatch(client_id):  # never echo what cannot be sent
+        return {"client_id": client_id}
     return {}
 
 
