@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from server import patterns
 from server.errors import InvalidInput
 
 MAX_DEPTH = 3
@@ -146,9 +147,13 @@ def _check_leaf(leaf: dict[str, Any], where: str) -> None:
         raise _bad(where, f"{name} {op} needs a value of at most 500 characters")
     if op == "matches":
         try:
-            re.compile(str(value))
-        except re.error as exc:
-            raise _bad(where, f"the pattern does not compile: {exc}") from None
+            patterns.compile_pattern(str(value))
+        except patterns.PatternError as exc:
+            raise InvalidInput(
+                f"conditions{where}: the pattern {str(value)[:60]!r} is refused: {exc}",
+                code="pattern_unsupported",
+                where=f"conditions{where}",
+            ) from None
 
 
 def validate_trigger(trigger: Any) -> dict[str, Any]:
@@ -275,7 +280,7 @@ def test(op: str, actual: Any, expected: Any) -> bool:
     if op == "starts_with":
         return text.startswith(wanted)
     if op == "matches":
-        return re.search(str(expected), str(actual), re.I) is not None
+        return patterns.search(str(expected), str(actual))
     raise ValueError(f"unknown operator {op!r}")
 
 

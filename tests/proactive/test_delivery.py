@@ -316,3 +316,34 @@ async def test_a_reconnect_from_the_same_page_is_not_a_new_page(stack: Stack) ->
         assert (await admin.message(msg["id"]))["counters"]["sent"] == 2
     finally:
         await admin.close()
+
+
+async def test_a_pattern_that_would_backtrack_never_holds_the_server(stack: Stack) -> None:
+    """Used to freeze every socket of the process: 28 a's took 4.5 s, each more doubled it."""
+    site = stack.create_site()
+    admin = await Admin.login(stack, stack.visitor_url)
+    try:
+        refused = await admin.http.post(
+            f"/api/v1/sites/{site.key}/proactive",
+            json={
+                "name": "Backreference",
+                "conditions": {"all": [{"field": "page.title", "op": "matches", "value": r"(a)\1"}]},
+            },
+        )
+        assert refused.status_code == 422
+        body = refused.json()
+        assert (body["code"], body["where"]) == ("pattern_unsupported", "conditions.all[0]")
+        assert "backreferences" in body["message"]
+        conditions = {"all": [{"field": "page.title", "op": "matches", "value": "^(a+)+$"}]}
+        await admin.live(site, text="All a's!", conditions=conditions)
+        evil, _ = await arrive(stack, site, {"url": "https://shop.example/", "title": "a" * 511 + "!"})
+        bystander, _ = await arrive(stack, site, HOME)
+        await bystander.send({"type": "ping", "ts": 5})
+        assert (await bystander.expect("pong"))["ts"] == 5
+        await nothing_shown(evil)
+        fits, _ = await arrive(stack, site, {"url": "https://shop.example/", "title": "a" * 512})
+        assert (await fits.expect("proactive.show"))["text"] == "All a's!"
+        for sock in (evil, bystander, fits):
+            await sock.close()
+    finally:
+        await admin.close()
