@@ -23,6 +23,8 @@ class VisitorClaim:
 class SessionClaim:
     user_id: str
     session_version: int
+    # The sign-in (accounts' sessions table); cookies from before it existed have none.
+    session_id: str
 
 
 class Tokens:
@@ -48,14 +50,18 @@ class Tokens:
             raise Unauthorized("the visitor token belongs to another site", code="token_wrong_site")
         return VisitorClaim(visitor_id=data["v"], site_id=site_id)
 
-    def session_token(self, user_id: str, session_version: int) -> str:
-        return self._session.dumps({"u": user_id, "sv": session_version})
+    def session_token(self, user_id: str, session_version: int, session_id: str) -> str:
+        return self._session.dumps({"u": user_id, "sv": session_version, "s": session_id})
 
     def read_session_token(self, token: str) -> SessionClaim:
         try:
             data = self._session.loads(token, max_age=self.session_max_age_s)
         except BadSignature:  # SignatureExpired is a BadSignature too
             raise Unauthorized("not signed in", code="not_authenticated") from None
-        if not isinstance(data, dict) or not isinstance(data.get("u"), str):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("u"), str)
+            or not isinstance(data.get("s"), str)
+        ):
             raise Unauthorized("not signed in", code="not_authenticated")
-        return SessionClaim(user_id=data["u"], session_version=int(data.get("sv", 0)))
+        return SessionClaim(user_id=data["u"], session_version=int(data.get("sv", 0)), session_id=data["s"])

@@ -32,3 +32,9 @@ async def update_user(db: Database, bus: Bus, user_id: str, changes: dict[str, A
     user, revoke = await db.write(lambda c: store.update_user(c, user_id, changes))
     await bus.publish({"t": "user.revoked" if revoke else "user.access", "user_id": user.id})
     return user
+
+
+async def end_session(db: Database, bus: Bus, session_id: str) -> None:
+    """Sign out: the session's cookie stops working and its sockets close, on every process."""
+    if await db.write(store.end_session, session_id):
+        await bus.publish({"t": "session.ended", "session_id": session_id})

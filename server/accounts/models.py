@@ -77,3 +77,18 @@ class AgentPresence(SQLModel, table=True):
     process_id: str = Field(primary_key=True, max_length=40)
     sockets: int = Field(default=0)
     seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Session(SQLModel, table=True):
+    """One sign-in. The cookie names it, so signing out ends just this one, on
+    every process at once; a password change or disable still ends them all
+    (``users.session_version``)."""
+
+    __tablename__ = "sessions"
+
+    id: str = Field(default_factory=lambda: new_id("ses"), primary_key=True, max_length=40)
+    user_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = Field(default=None)

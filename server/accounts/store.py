@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.access import grant_channels
-from server.accounts.models import ROLES, SECTIONS, LoginFailure, User
+from server.accounts.models import ROLES, SECTIONS, LoginFailure, Session, User
 from server.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
 from server.errors import InvalidInput, LimitExceeded, NotFound, Unauthorized
 from server.ids import utcnow
@@ -62,6 +62,44 @@ def set_password(conn: Connection, user_id: str, password: str) -> None:
         .where(users.c.id == user_id)
         .values(password_hash=hash_password(password), session_version=users.c.session_version + 1)
     )
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+sessions = Session.__table__  # type: ignore[attr-defined]
+
+
+def start_session(conn: Connection, user_id: str, max_age_s: int) -> str:
+    """A new sign-in's id; the user's sessions past the cookie's age are forgotten."""
+    conn.execute(
+        delete(sessions).where(
+            sessions.c.user_id == user_id, sessions.c.created_at < utcnow() - timedelta(seconds=max_age_s)
+        )
+    )
+    session = Session(user_id=user_id)
+    conn.execute(insert(sessions).values(session.model_dump()))
+    return session.id
+
+
+def end_session(conn: Connection, session_id: str) -> bool:
+    """Sign out: True if the session was live until now."""
+    done = conn.execute(
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return bool(done.rowcount)
+
+
+def session_user(conn: Connection, user_id: str, session_id: str) -> tuple[User | None, bool]:
+    """The session's user, and whether the session is still live (not signed out)."""
+    user = user_by_id(conn, user_id)
+    live = conn.execute(
+        select(sessions.c.id).where(
+            sessions.c.id == session_id, sessions.c.user_id == user_id, sessions.c.ended_at.is_(None)
+        )
+    ).first()
+    return user, live is not None
 
 
 def user_by_email(conn: Connection, email: str) -> User | None:

@@ -21,8 +21,8 @@ from server.realtime.limits import TokenBucket
 class Connection:
     __slots__ = (
         "access", "closed", "conversations", "cursors", "draining", "frames_bucket", "ip", "kind",
-        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "site_id",
-        "strikes", "user", "visitor_id", "ws",
+        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "session_id",
+        "site_id", "strikes", "user", "visitor_id", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -34,6 +34,7 @@ class Connection:
         self.site_id: str | None = None
         self.visitor_id: str | None = None
         self.user: Any = None
+        self.session_id: str | None = None  # an agent socket's sign-in
         # An agent socket's server.accounts.access.Access: which conversations it receives.
         self.access: Any = None
         # conversation id -> last sequence number this socket has been sent

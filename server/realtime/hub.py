@@ -130,6 +130,8 @@ class Hub:
             yield from (a for a in self._agents_of(envelope["conversation"]) if a.user_id != author["id"])
         elif kind in ("user.revoked", "user.access"):
             yield from (a for a in self.agents if a.user_id == envelope["user_id"])
+        elif kind == "session.ended":
+            yield from (a for a in self.agents if a.session_id == envelope["session_id"])
         elif kind == "bus.resync":
             yield from self.connections
 
@@ -144,7 +146,7 @@ class Hub:
             hook(envelope)
             return
         for conn in self.recipients(envelope):
-            if envelope["t"] == "user.revoked":
+            if envelope["t"] in ("user.revoked", "session.ended"):
                 self._spawn(self._revoke(conn))
             elif envelope["t"] == "user.access":
                 self._spawn(self._reload_access(conn))

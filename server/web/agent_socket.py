@@ -53,15 +53,16 @@ async def agent_socket(ws: WebSocket) -> None:
     if not access.can("conversations"):
         await deny(ws, 403, "section_forbidden", "your role does not include Conversations")
         return
-    await admit(services, ws, AgentSession(services, access))
+    await admit(services, ws, AgentSession(services, access, ws.state.session_id))
 
 
 class AgentSession(Session):
     kind = "agent"
     frames = AGENT_FRAMES
 
-    def __init__(self, services: Services, access: Access) -> None:
+    def __init__(self, services: Services, access: Access, session_id: str) -> None:
         super().__init__(services)
+        self.session_id = session_id
         self.user = access.user
         self.initial_access = access
         self.author = Author("agent", self.user.id, self.user.name, self.user.avatar_url)
@@ -84,6 +85,7 @@ class AgentSession(Session):
             lambda c: store.recent_conversations(c, limit=RECENT_CONVERSATIONS, channels=access.channels)
         )
         conn.user = self.user
+        conn.session_id = self.session_id
         self.services.hub.attach(conn)
         await conn.send(
             {

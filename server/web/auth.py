@@ -20,9 +20,16 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from server import untrusted
 from server.accounts.access import Access, access_of
-from server.accounts.actions import change_password
+from server.accounts.actions import change_password, end_session
 from server.accounts.models import User
-from server.accounts.store import authenticate, check_throttle, clear_failures, record_failure, user_by_id
+from server.accounts.store import (
+    authenticate,
+    check_throttle,
+    clear_failures,
+    record_failure,
+    session_user,
+    start_session,
+)
 from server.errors import Forbidden, InvalidInput, LimitExceeded, TooLarge, Unauthorized
 from server.services import services_of
 
@@ -52,19 +59,24 @@ def check_csrf(request: Request, given: str | None = None) -> None:
 
 
 async def current_user(conn: HTTPConnection) -> User:
-    """The signed-in, still-active user behind a request or socket, or Unauthorized."""
+    """The signed-in, still-active user behind a request or socket, or Unauthorized.
+
+    The cookie names its sign-in (``conn.state.session_id``); a signed-out
+    session fails here on every process at once, as a revoked one does.
+    """
     services = services_of(conn)
     token = conn.cookies.get(COOKIE)
     if not token:
         raise Unauthorized("not signed in", code="not_authenticated")
     claim = services.tokens.read_session_token(token)
-    user = await services.db.read(user_by_id, claim.user_id)
+    user, live = await services.db.read(session_user, claim.user_id, claim.session_id)
     if user is None or not user.is_active:
         raise Unauthorized("not signed in", code="not_authenticated")
-    if user.session_version != claim.session_version:
+    if user.session_version != claim.session_version or not live:
         raise Unauthorized("the session was revoked; sign in again", code="session_revoked")
     if isinstance(conn, Request) and conn.method in UNSAFE and conn.url.path.startswith("/api/"):
         check_csrf(conn)
+    conn.state.session_id = claim.session_id
     return user
 
 
@@ -77,16 +89,18 @@ async def signed_in(conn: HTTPConnection, section: str | None = None) -> Access:
     return access
 
 
-def _signed_in_response(request: Request, user: User, response: Response | None = None) -> Response:
-    """Sign the user in: a fresh session cookie and, for JSON callers, its CSRF token."""
+async def _signed_in_response(request: Request, user: User, response: Response | None = None) -> Response:
+    """Sign the user in: a new session, its cookie and, for JSON callers, its CSRF token."""
     services = services_of(request)
-    session = services.tokens.session_token(user.id, user.session_version)
+    max_age = services.settings.session_max_age_s
+    session_id = await services.db.write(start_session, user.id, max_age)
+    session = services.tokens.session_token(user.id, user.session_version, session_id)
     if response is None:
         response = JSONResponse({"user": user_json(user), "csrf_token": csrf_token(request, session)})
     response.set_cookie(
         COOKIE,
         session,
-        max_age=services.settings.session_max_age_s,
+        max_age=max_age,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
@@ -125,12 +139,21 @@ async def sign_in(request: Request, email: str, password: str) -> User:
 
 async def login_api(request: Request) -> Response:
     body = await _json_body(request, "email", "password")
-    return _signed_in_response(request, await sign_in(request, body["email"], body["password"]))
+    return await _signed_in_response(request, await sign_in(request, body["email"], body["password"]))
 
 
 async def logout_api(request: Request) -> Response:
-    if request.cookies.get(COOKIE):
+    """End this session for good: its cookie fails everywhere and its sockets close (4401)."""
+    token = request.cookies.get(COOKIE)
+    if token:
         check_csrf(request)
+        services = services_of(request)
+        try:
+            claim = services.tokens.read_session_token(token)
+        except Unauthorized:
+            pass  # nothing to end
+        else:
+            await end_session(services.db, services.bus, claim.session_id)
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -190,7 +213,7 @@ async def password_api(request: Request) -> Response:
     user = await change_password(
         services.db, services.bus, user, body["current_password"], body["new_password"]
     )
-    return _signed_in_response(request, user)
+    return await _signed_in_response(request, user)
 
 
 async def me_api(request: Request) -> Response:
@@ -241,4 +264,4 @@ async def login_page(request: Request) -> Response:
             ),
             exc.http_status,
         )
-    return _signed_in_response(request, user, RedirectResponse(_next_path(request), status_code=303))
+    return await _signed_in_response(request, user, RedirectResponse(_next_path(request), status_code=303))

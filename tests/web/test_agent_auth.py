@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus
 
 from parley_client import AgentClient, Socket
 from tests.harness import Stack
-from tests.helpers import agent, chat, event_in
+from tests.helpers import agent, chat, event_in, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +135,33 @@ async def test_login_form_page(stack: Stack) -> None:
         assert cross.status_code == 403
         ok = await http.post("/login", data={"email": email, "password": password})
         assert ok.status_code == 303 and "parley_session" in ok.cookies
+
+
+async def test_signing_out_ends_the_session_everywhere_and_closes_its_sockets(stack: Stack) -> None:
+    email, password = stack.create_agent()
+    async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
+        signed = await sign_in(http, email, password)
+        stolen = http.cookies.get("parley_session")
+        other = AgentClient(stack.agent_url, email, password)
+        await other.connect()
+        cookie = {"Cookie": f"parley_session={stolen}"}
+        sock = await Socket.open(stack.agent_url.replace("http", "ws") + "/ws/v1/agent", headers=cookie)
+        await sock.send({"type": "hello"})
+        await sock.expect("welcome")
+
+        done = await http.post("/api/v1/auth/logout", headers={"X-CSRF-Token": signed["csrf_token"]})
+        assert done.status_code == 200
+        # The old cookie, replayed against either process, is refused from now on.
+        for base in (stack.visitor_url, stack.agent_url):
+            async with httpx.AsyncClient(base_url=base, headers=cookie) as thief:
+                replay = await thief.get("/api/v1/me")
+            assert (replay.status_code, replay.json()["code"]) == (401, "session_revoked")
+        closed = await sock.closed()
+        assert (closed.code, closed.reason) == (4401, "session_revoked")
+        # Another sign-in of the same user goes on.
+        async with httpx.AsyncClient(
+            base_url=stack.agent_url, headers={"Cookie": f"parley_session={other.session}"}
+        ) as still:
+            assert (await still.get("/api/v1/me")).status_code == 200
+        assert other.connected.is_set()
+        await other.close()
