@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Codes after which retrying the same frame cannot help; others are retried.
 RETRYABLE = {"rate_limited", "internal_error"}
+# The close code of a server process shutting down: reconnect at once, no backoff.
+SERVER_SHUTDOWN = 1001
 TOKEN_CODES = {"token_invalid", "token_expired", "token_wrong_site"}
 
 
@@ -68,6 +70,7 @@ class ProtocolClient:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_frame = time.monotonic()
         self.last_close: Closed | None = None
+        self.attempts = 0  # connection attempts so far, successful or not
 
     # -- what subclasses provide ---------------------------------------------------
 
@@ -113,6 +116,8 @@ class ProtocolClient:
         if self.socket is not None:
             await self.socket.close()
         if self._task is not None:
+            if self.socket is None:  # between connections, maybe in a backoff sleep: stop now
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._task, 5)
         for task in list(self._tasks):
@@ -134,6 +139,7 @@ class ProtocolClient:
         while not self._closing:
             try:
                 await self.prepare()
+                self.attempts += 1
                 socket = await Socket.open(self.ws_url(), origin=self.origin, headers=self.headers())
                 try:
                     await self._session(socket)
@@ -157,6 +163,10 @@ class ProtocolClient:
             except Closed as exc:
                 self.last_close = exc
                 log.debug("connection closed: %r", exc)
+                if exc.code == SERVER_SHUTDOWN:  # that process is going; another answers now
+                    delay = self.backoff[0]
+                    if self.reconnect and not self._closing:
+                        continue
             except (OSError, TimeoutError) as exc:
                 log.debug("connection lost: %r", exc)
             if not self.reconnect or self._closing:

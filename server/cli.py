@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import math
 import os
 import secrets
 import sys
@@ -62,12 +63,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"parley: the database is at revision {revision or 'none'}, not {_head_revision()}; "
             "run `parley migrate` first"
         )
+    from server.web.transport import BoundedHTTP, BoundedWebSocket
+
     uvicorn.run(
         "server.web.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        # uvicorn's h11 and websockets-sansio protocols, with time and count bounds.
+        http=BoundedHTTP,
+        ws=BoundedWebSocket,
         # A hard ceiling against abuse; the protocol's own, smaller frame limit
         # answers with an error frame and keeps the socket open.
         ws_max_size=max(1 << 20, settings.max_frame_bytes * 4),
@@ -75,7 +80,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=settings.heartbeat_interval_s,
         log_level=args.log_level,
         access_log=args.log_level == "debug",
-        proxy_headers=True,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(sorted(settings.trusted_proxies)),
+        # Our own shutdown closes sockets with 1001 and cuts those that do not answer.
+        timeout_graceful_shutdown=max(math.ceil(settings.close_timeout_s * 2), 5),
     )
     return 0
 

@@ -5,6 +5,7 @@ A bad value fails loudly at start with the variable's name, never later.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, fields
@@ -59,6 +60,14 @@ class Settings:
     # How often each process trims history on sites that cap it.
     history_prune_interval_s: float
     max_attachment_bytes: int
+    # TCP-level bounds (server.web.transport): whole request headers within the
+    # handshake timeout; a socket that reads nothing for the send timeout while
+    # frames wait is cut; after a close frame, the peer answers within the close timeout.
+    handshake_timeout_s: float
+    send_timeout_s: float
+    close_timeout_s: float
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated).
+    trusted_proxies: frozenset[str] = frozenset()
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,6 +99,10 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_LOGIN_WINDOW_S": "900",
     "PARLEY_HISTORY_PRUNE_INTERVAL_S": "60",
     "PARLEY_MAX_ATTACHMENT_BYTES": str(10 * 1024 * 1024),
+    "PARLEY_HANDSHAKE_TIMEOUT_S": "10",
+    "PARLEY_SEND_TIMEOUT_S": "10",
+    "PARLEY_CLOSE_TIMEOUT_S": "5",
+    "PARLEY_TRUSTED_PROXIES": "",
 }
 
 
@@ -155,7 +168,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     for name in floats:
         env_name = "PARLEY_" + name.upper()
         values[name] = _positive(env_name, get(env_name), float)
+    proxies = frozenset(p.strip() for p in get("PARLEY_TRUSTED_PROXIES").split(",") if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError(f"PARLEY_TRUSTED_PROXIES: {proxy!r} is not an IP address") from None
     return Settings(
+        trusted_proxies=proxies,
         data_dir=data_dir,
         database_url=database_url,
         bus_url=bus_url,

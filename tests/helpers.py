@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from parley_client import AgentClient, Socket, VisitorClient
 from server.sites.models import Site
@@ -75,3 +79,41 @@ async def sign_in(http: Any, email: str, password: str) -> dict[str, Any]:
     body: dict[str, Any] = done.json()
     http.headers["X-CSRF-Token"] = body["csrf_token"]
     return body
+
+
+def raw_websocket(
+    url: str, headers: dict[str, str] | None = None, receive_buffer: int | None = None
+) -> socket.socket:
+    """A WebSocket client at the byte level: a bare TCP socket after the handshake,
+    which answers no pings and reads only when the test does."""
+    parts = urlsplit(url)
+    sock = socket.socket()
+    if receive_buffer is not None:  # set before connecting, so the window stays small
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(5)
+    sock.connect((parts.hostname, parts.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    sock.sendall(
+        f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"{extra}\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)  # byte by byte: no frame after the head is taken
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def text_frame(text: str) -> bytes:
+    """One masked text frame, as a client sends it."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    if len(payload) < 126:
+        head = bytes([0x81, 0x80 | len(payload)])
+    elif len(payload) < 1 << 16:
+        head = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big")
+    else:
+        head = bytes([0x81, 0x80 | 127]) + len(payload).to_bytes(8, "big")
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))

@@ -54,15 +54,17 @@
         locale: navigator.language, timezone: zone(), client: { kind: "web", version: "widget/1" }, cursors: cur }));
     };
     s.onmessage = function (e) { lastIn = Date.now(); frame(JSON.parse(e.data)); };
-    s.onclose = function () {
+    s.onclose = function (e) {
       if (sock !== s) return;
       sock = null;
       ready = X.on = false;
       clearInterval(beat);
       changed();
       if (X.stop) return;
-      // Exponential backoff with jitter: 0.1 s doubling to 5 s, times 0.5-1.5.
-      timer = setTimeout(connect, Math.min(5000, 100 * Math.pow(2, tries++)) * (0.5 + Math.random()));
+      // 1001 server_shutdown: that process is restarting, another will answer now.
+      if (e.code === 1001) tries = 0;
+      // Else exponential backoff with jitter: 0.1 s doubling to 5 s, times 0.5-1.5.
+      timer = setTimeout(connect, e.code === 1001 ? 0 : Math.min(5000, 100 * Math.pow(2, tries++)) * (0.5 + Math.random()));
     };
   }
   function drop() { if (sock) sock.close(); }

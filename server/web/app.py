@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,6 +33,7 @@ from server.web import (
 )
 from server.web.agent_socket import agent_socket
 from server.web.middleware import Hardening
+from server.web.transport import GATE, Gate
 from server.web.visitor_socket import visitor_socket
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services = Services.build(settings)
         app.state.services = services
         await services.start()
@@ -82,8 +84,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             services.db.engine.url.get_backend_name(),
             settings.bus_url.split("://")[0],
         )
+        gate = Gate(
+            per_ip=settings.connections_per_ip,
+            handshake_timeout_s=settings.handshake_timeout_s,
+            send_timeout_s=settings.send_timeout_s,
+            close_timeout_s=settings.close_timeout_s,
+            trusted=settings.trusted_proxies,
+        )
         try:
-            yield
+            yield {GATE: gate}  # for the protocols of server.web.transport
         finally:
             await services.stop()
 

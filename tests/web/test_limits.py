@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
-import socket
 import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
 from parley_client import Socket
 from tests.harness import Stack, build_stack
-from tests.helpers import agent, hello, raw_visitor, visitor
+from tests.helpers import agent, hello, raw_visitor, raw_websocket, text_frame, visitor
 
 pytestmark = pytest.mark.anyio
 
@@ -180,35 +176,12 @@ async def test_the_reference_client_retries_refusals_and_sends_each_message_once
         await ana.close()
 
 
-def _raw_websocket(url: str) -> socket.socket:
-    """A WebSocket client that never answers pings: a bare TCP socket after the handshake."""
-    parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(4096)
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
-
-
-def _text_frame(text: str) -> bytes:
-    payload = text.encode()
-    mask = os.urandom(4)
-    assert len(payload) < 126
-    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
 def test_a_peer_that_talks_but_never_answers_pings_is_cut_off(tight_stack: Stack) -> None:
     """Transport pings (every 0.5 s here) find a dead path even while frames keep arriving."""
     site = tight_stack.create_site()
     url = tight_stack.visitor_url.replace("http", "ws") + f"/ws/v1/visitor?site={site.key}"
-    sock = _raw_websocket(url)
-    sock.sendall(_text_frame(json.dumps({"type": "hello", "site_key": site.key})))
+    sock = raw_websocket(url)
+    sock.sendall(text_frame(json.dumps({"type": "hello", "site_key": site.key})))
     started = time.monotonic()
     next_send = started
     closed_after = None
@@ -218,7 +191,7 @@ def test_a_peer_that_talks_but_never_answers_pings_is_cut_off(tight_stack: Stack
         try:
             if now >= next_send:
                 # A frame every 0.25 s keeps it far from the 1.5 s idle timeout.
-                sock.sendall(_text_frame('{"type":"ping"}'))
+                sock.sendall(text_frame('{"type":"ping"}'))
                 next_send = now + 0.25
             sock.settimeout(max(0.01, next_send - time.monotonic()))
             chunk = sock.recv(65536)
