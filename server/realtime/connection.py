@@ -21,8 +21,8 @@ from server.realtime.limits import TokenBucket
 class Connection:
     __slots__ = (
         "access", "closed", "conversations", "cursors", "draining", "frames_bucket", "ip", "kind",
-        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "session_id",
-        "site_id", "strikes", "user", "visitor_id", "ws",
+        "last_received", "messages_bucket", "opened_at", "outbox", "paused", "proactive", "refusals",
+        "session_id", "site_id", "user", "visitor_id", "ws",
     )  # fmt: skip
 
     def __init__(
@@ -48,7 +48,9 @@ class Connection:
         self.opened_at = self.last_received = time.monotonic()
         self.frames_bucket = TokenBucket(frames, window_s)
         self.messages_bucket = TokenBucket(messages, window_s)
-        self.strikes = 0
+        # Frames refused for rate, refilled as frames are: a client that keeps
+        # sending past its limit runs out, whether or not it reads the refusals.
+        self.refusals = TokenBucket(frames, window_s)
         self.proactive: Any = None  # a visitor socket's proactive context (server.proactive.engine)
 
     @property

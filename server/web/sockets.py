@@ -101,8 +101,9 @@ async def _handle(
         return
     wait = conn.frames_bucket.take()
     if wait:
-        conn.strikes += 1
-        if conn.strikes > settings.frames_per_connection:
+        if conn.refusals.take():
+            # Used to count refusals in a row, reset by any frame let through: a
+            # steady flood was refused for ever and never closed.
             await services.hub.close(conn, CLOSE_RATE, "rate_limited")
             return
         await reply(
@@ -117,7 +118,6 @@ async def _handle(
             ),
         )
         return
-    conn.strikes = 0
     frame_type = None
     client_id = None
     try:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from parley_client import Socket
+from parley_client import Closed, Socket
 from tests.harness import Stack, build_stack
 from tests.helpers import agent, hello, raw_visitor, raw_websocket, text_frame, visitor
 
@@ -94,6 +94,36 @@ async def test_frame_flood_is_refused_then_closed(tight_stack: Stack) -> None:
             break
     closed = await sock.closed()
     assert closed.code == 4429
+
+
+async def test_a_steady_flood_is_closed_even_while_its_sender_reads(stack: Stack) -> None:
+    site = stack.create_site()
+    sock = await raw_visitor(stack, site)
+    await hello(sock, site)
+    refused = 0
+    closed: Closed | None = None
+
+    async def read() -> None:
+        nonlocal refused, closed
+        try:
+            while True:
+                frame = await sock.recv(timeout=15)
+                refused += frame.get("code") == "rate_limited"
+        except Closed as exc:
+            closed = exc
+
+    reader = asyncio.create_task(read())
+    for i in range(6000):  # about 300 frames a second, for up to 20 s
+        if reader.done():
+            break
+        try:
+            await sock.send({"type": "ping", "ts": i})
+        except Exception:
+            break
+        await asyncio.sleep(0.003)
+    await asyncio.wait_for(reader, 15)
+    assert closed is not None and (closed.code, closed.reason) == (4429, "rate_limited")
+    assert 0 < refused <= 2 * 120  # refused at most a bucket's worth twice, then closed
 
 
 async def test_connections_per_ip_limit(tight_stack: Stack) -> None:
