@@ -21,7 +21,7 @@ from parley_client.socket import Closed, Frame, Socket
 log = logging.getLogger(__name__)
 
 # Codes after which retrying the same frame cannot help; others are retried.
-RETRYABLE = {"rate_limited", "internal_error"}
+RETRYABLE = {"rate_limited", "internal_error", "database_unavailable"}
 # The close code of a server process shutting down: reconnect at once, no backoff.
 SERVER_SHUTDOWN = 1001
 TOKEN_CODES = {"token_invalid", "token_expired", "token_wrong_site"}

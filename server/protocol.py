@@ -220,6 +220,8 @@ ERROR_CODES: dict[str, str] = {
     "session_revoked": "the session was revoked (password changed or account disabled)",
     "origin_not_allowed": "the page's origin is not among the site's allowed domains",
     "too_many_connections": "too many open sockets from this IP address",
+    "database_unavailable": "the database is unreachable; retry with the same client id after retry_after_ms",
+    "unstorable": "a value in the frame cannot be stored (out of range); do not retry it unchanged",
     "internal_error": "the server failed; the frame was not processed and can be retried",
 }
 

@@ -185,7 +185,16 @@ class Stack:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.drop_database}" WITH (FORCE)')
 
 
-def build_stack(backend: str, processes: int | None = None, **overrides: str) -> Stack:
+def build_stack(
+    backend: str,
+    processes: int | None = None,
+    *,
+    pg_port: int | None = None,
+    redis_url: str | None = None,
+    **overrides: str,
+) -> Stack:
+    """Servers on a fresh database. ``pg_port`` reaches PostgreSQL through another port
+    (a proxy a test can cut); ``redis_url`` names a Redis of the test's own."""
     workdir = Path(tempfile.mkdtemp(prefix=f"parley-{backend}-"))
     drop = None
     if backend == "sqlite":
@@ -200,8 +209,10 @@ def build_stack(backend: str, processes: int | None = None, **overrides: str) ->
             conn.execute(f'CREATE DATABASE "{name}"')
         drop = name
         base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        if pg_port is not None:
+            base = base.rsplit(":", 1)[0] + f":{pg_port}"
         database_url = f"{base}/{name}"
-        bus_url = f"{REDIS_URL}?channel=parley.test.{name}"
+        bus_url = f"{redis_url or REDIS_URL}?channel=parley.test.{name}"
         processes = processes or 2
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")},

@@ -174,7 +174,7 @@
       return st.o.forEach(transmit);
     }
     if (it) {
-      if (code === "rate_limited" || code === "internal_error") {
+      if (code === "rate_limited" || code === "internal_error" || code === "database_unavailable") {
         var o = st.o.filter(function (x) { return x.i === f.client_id; })[0];
         if (o) setTimeout(function () { transmit(o); }, f.retry_after_ms || 2000);
         return;

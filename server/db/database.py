@@ -18,7 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,7 +49,27 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # A dead server fails a connection attempt in seconds, not the OS's minutes.
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database is unreachable (503), not that the request was wrong."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def unstorable(exc: BaseException) -> bool:
+    """Whether the database refused a value (out of range, bad text): the input's fault, not a 500."""
+    return isinstance(exc, DataError)
 
 
 # Writes waiting when the writer comes round are committed together,
@@ -134,6 +156,16 @@ class Database:
     def _in_read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.read_engine.connect() as conn:
             return fn(conn, *args)
+
+    async def ping(self, timeout: float = 2.0) -> str | None:
+        """None if the database answers within the timeout, else what went wrong."""
+        try:
+            await asyncio.wait_for(self.read(lambda c: c.execute(text("SELECT 1")).scalar()), timeout)
+        except TimeoutError:
+            return f"no answer in {timeout:g} s"
+        except Exception as exc:
+            return exc.__class__.__name__
+        return None
 
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
         return self._in_transaction(fn, args)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from server.accounts.access import access_of
-from server.accounts.store import user_by_id
+from server.accounts.store import session_user, user_by_id
 from server.config import Settings
 from server.conversations import store
 from server.db import Database
@@ -152,6 +152,9 @@ class Hub:
                 self._spawn(self._reload_access(conn))
             else:
                 self.enqueue(conn, envelope)
+                if envelope["t"] == "bus.resync" and conn.kind == "agent":
+                    # A revocation published while the bus was down may never arrive.
+                    self._spawn(self._recheck(conn))
 
     async def _revoke(self, conn: Connection) -> None:
         if conn.closed:
@@ -159,6 +162,21 @@ class Hub:
         with contextlib.suppress(Exception):
             await conn.send(error_frame("session_revoked", "your session was revoked; sign in again"))
         await self.close(conn, 4401, "session_revoked")
+
+    async def _recheck(self, conn: Connection) -> None:
+        """Close an agent socket whose session ended or was revoked while the bus was away."""
+
+        def valid(c: Any) -> bool:
+            user, live = session_user(c, conn.user_id or "", conn.session_id or "")
+            return bool(
+                live
+                and user is not None
+                and user.is_active
+                and user.session_version == conn.user.session_version
+            )
+
+        if not conn.closed and conn.user is not None and not await self.db.read(valid):
+            await self._revoke(conn)
 
     async def _reload_access(self, conn: Connection) -> None:
         """An admin changed what the user may see: later envelopes follow the new grants."""

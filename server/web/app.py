@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server.config import Settings, load_settings
+from server.db import unavailable, unstorable
 from server.errors import ParleyError
 from server.services import Services
 from server.web import (
@@ -51,8 +52,22 @@ async def index(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """Liveness: the process answers. Whether it can do its work is /readyz."""
     services: Services = request.app.state.services
     return JSONResponse({"ok": True, "connections": len(services.hub.connections)})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers and the bus reaches every process; 503 while not."""
+    services: Services = request.app.state.services
+    problem = await services.db.ping()
+    database = {"ok": problem is None, **({"error": problem} if problem else {})}
+    bus = services.bus.status()
+    ok = database["ok"] and bus["ok"]
+    body = {"ok": ok, "database": database, "bus": bus, "connections": len(services.hub.connections)}
+    if not ok:
+        body["code"] = "not_ready"
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def parley_error(request: Request, exc: Exception) -> Response:
@@ -67,6 +82,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if unavailable(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"code": "database_unavailable", "message": "the database is unreachable; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+    if unstorable(exc):  # a value the edges let through but the database refuses
+        return JSONResponse(
+            {"code": "unstorable", "message": "a value in the request cannot be stored"}, status_code=422
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"code": "internal_error", "message": "the server failed"}, status_code=500)
 
@@ -99,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/", index),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/login", auth.login_page, methods=["GET", "POST"]),
         Route("/api/v1/auth/login", auth.login_api, methods=["POST"]),
         Route("/api/v1/auth/logout", auth.logout_api, methods=["POST"]),

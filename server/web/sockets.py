@@ -17,6 +17,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from server.db import unavailable, unstorable
 from server.errors import ParleyError
 from server.protocol import CLOSE_RATE, Frame, FrameError, error_frame, parse
 from server.realtime.connection import Connection
@@ -138,12 +139,24 @@ async def _handle(
         await reply(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
         if exc.close_code is not None:
             await services.hub.close(conn, exc.close_code, exc.code)
-    except Exception:
-        log.exception("failed to handle a %s frame from %s", frame_type, conn.label())
+    except Exception as exc:
         ref = {"ref": frame_type} if frame_type else {}
         if client_id:
             ref["client_id"] = client_id
-        await reply(services, conn, error_frame("internal_error", "the server failed; retry later", **ref))
+        if unavailable(exc):
+            log.warning("database unavailable for a %s frame from %s: %s", frame_type, conn.label(), exc)
+            answer = error_frame(
+                "database_unavailable",
+                "the database is unreachable; retry shortly",
+                retry_after_ms=2000,
+                **ref,
+            )
+        elif unstorable(exc):
+            answer = error_frame("unstorable", "a value in the frame cannot be stored", **ref)
+        else:
+            log.exception("failed to handle a %s frame from %s", frame_type, conn.label())
+            answer = error_frame("internal_error", "the server failed; retry later", **ref)
+        await reply(services, conn, answer)
 
 
 def _client_id_of(text: str) -> dict[str, str]:
