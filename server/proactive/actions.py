@@ -50,9 +50,9 @@ async def reply(
     conversation with the message and its follow-up, and count a reply."""
     _, (msg, chan) = await _message_of(services, visitor_id, delivery_id)
     assert isinstance(msg, ProactiveMessage)
-    if "name" in msg.collect and not (name or "").strip():
+    if "name" in msg.asks_for and not (name or "").strip():
         raise InvalidInput("please tell us your name", code="name_required", delivery_id=delivery_id)
-    if "email" in msg.collect:
+    if "email" in msg.asks_for:
         try:
             reports.check_email(email or "")
         except InvalidInput as exc:  # name the delivery, so the widget asks again in place
@@ -62,8 +62,8 @@ async def reply(
             c,
             visitor_id=visitor_id,
             user_id=None,
-            name=name if "name" in msg.collect else None,
-            email=email if "email" in msg.collect else None,
+            name=name if "name" in msg.asks_for else None,
+            email=email if "email" in msg.asks_for else None,
             verified=False,
         )
     )
@@ -124,9 +124,9 @@ async def before_first_message(
     conversation starts with the message; returns (conversation id, follow-up)."""
     delivery, (msg, chan) = await _message_of(services, visitor_id, delivery_id)
     assert isinstance(msg, ProactiveMessage)
-    if msg.collect and delivery["replied_at"] is None:
+    if msg.asks_for and delivery["replied_at"] is None:
         raise InvalidInput(
-            f"this message asks for {' and '.join(msg.collect)} first",
+            f"this message asks for {' and '.join(msg.asks_for)} first",
             code="details_required",
             delivery_id=delivery_id,
         )

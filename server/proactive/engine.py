@@ -285,7 +285,7 @@ def show_frame(live: Live, delivery: store.Delivery) -> dict[str, Any]:
         "message_id": msg.id,
         "response": msg.response,
         "text": msg.text,
-        "collect": msg.collect if msg.response == "agent" else [],
+        "collect": msg.asks_for,
         "sender": {"name": live.channel.sender_name or None, "avatar_url": live.channel.sender_avatar_url},
         "shown_at": iso(delivery.shown_at),
     }

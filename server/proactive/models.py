@@ -60,6 +60,7 @@ class ProactiveMessage(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=40)
     response: str = Field(default="agent", max_length=10)  # agent | bot
     text: str = Field(default="", max_length=280)
+    # Details asked for before a conversation; agent responses only (a bot collects in its flow).
     collect: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     followup: str = Field(default="", max_length=280)
     bot_answer_id: str | None = Field(default=None, max_length=40)
@@ -71,6 +72,13 @@ class ProactiveMessage(SQLModel, table=True):
     priority: int = Field(default=10)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def asks_for(self) -> list[str]:
+        """What the widget's form asks before the first message. A bot response
+        asks nothing there, whatever ``collect`` holds: the widget shows no form
+        for it, so requiring details would leave the visitor stuck."""
+        return self.collect if self.response == "agent" else []
 
 
 class ProactiveDelivery(SQLModel, table=True):

@@ -214,6 +214,35 @@ async def test_a_proactive_bot_message_starts_its_answer(stack: Stack, builder: 
         await admin.close()
 
 
+async def test_a_bot_message_that_also_asks_for_an_email_never_leaves_the_visitor_stuck(
+    stack: Stack, builder: Builder
+) -> None:
+    """The widget shows no form for a bot response, so the visitor's first message
+    starts the bot; it used to be refused with details_required for ever."""
+    from tests.proactive.helpers import Admin
+
+    site = stack.create_site()
+    answer = await builder.answer(site, ORDER_HELP)
+    admin = await Admin.login(stack)
+    try:
+        await admin.live(site, text="Order trouble?", response="bot", bot_answer_id=answer, collect=["email"])
+        sock = await raw_visitor(stack, site)
+        await hello(sock, site, page={"url": "https://shop.example/", "title": "Home"})
+        show = await sock.expect("proactive.show")
+        assert show["collect"] == []
+        await sock.send(
+            {"type": "message.send", "client_id": "b1", "text": "yes", "delivery_id": show["delivery_id"]}
+        )
+        assert (await sock.expect(lambda f: f["type"] in ("ack", "error")))["type"] == "ack"
+        bot = await sock.expect(
+            lambda f: f["type"] == "message.created" and f["message"]["author"]["type"] == "bot"
+        )
+        assert bot["message"]["text"] == "Hi! I am the order bot."
+        await sock.close()
+    finally:
+        await admin.close()
+
+
 async def test_the_api_validates_flows_and_previews_them(stack: Stack, builder: Builder) -> None:
     site = stack.create_site()
     answer = await builder.answer(site, ORDER_HELP)
