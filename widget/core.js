@@ -80,8 +80,14 @@
     X.pt = Date.now();
   }
   pid();
+  // The host page's text, storable: no NUL, no half emoji (a plain slice can
+  // cut a surrogate pair, which the server refuses as invalid_text).
+  function cut(s, n) {
+    s = s.replace(/\0|[\ud800-\udbff](?![\udc00-\udfff])|(^|[^\ud800-\udbff])[\udc00-\udfff]/g, "$1").slice(0, n);
+    return /[\ud800-\udbff]$/.test(s) ? s.slice(0, -1) : s;
+  }
   function page() {
-    return { url: location.href.slice(0, 2048), title: d.title.slice(0, 512), referrer: d.referrer.slice(0, 2048),
+    return { url: cut(location.href, 2048), title: cut(d.title, 512), referrer: cut(d.referrer, 2048),
       id: X.pid, elapsed_s: Math.min(86400, (Date.now() - X.pt) / 1000) };
   }
   function zone() { try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return undefined; } }
@@ -414,7 +420,7 @@
     var id = X.pid;
     setTimeout(function () {
       var p = page();
-      p.url = url.slice(0, 2048);
+      p.url = cut(url, 2048);
       p.id = id;
       report({ type: "page.view", page: p });
     }, 0);

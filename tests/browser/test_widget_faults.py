@@ -1,15 +1,19 @@
-"""The widget under the faults the hardening issue found: a server restart."""
+"""The widget under the faults the hardening issue found: a server restart and a host
+page whose title the widget would have cut through an emoji."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+import httpx
 import pytest
 from playwright.async_api import Browser
 
 from tests.browser.conftest import Shop
 from tests.browser.widget import Widget
 from tests.harness import Stack
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -43,4 +47,25 @@ async def test_the_widget_reconnects_at_once_after_a_server_shutdown(
     finally:
         if stack.servers[0].proc is None:
             stack.servers[0].start()
+        await context.close()
+
+
+async def test_a_title_that_a_slice_would_cut_through_an_emoji_still_connects(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    context = await browser.new_context()
+    title = "x" * 511 + "😀"  # 513 UTF-16 units: slice(0, 512) leaves half the emoji
+    await context.add_init_script(
+        f"document.addEventListener('DOMContentLoaded', () => {{ document.title = {json.dumps(title)}; }});"
+    )
+    try:
+        w = await Widget.visit(context, shop.url + "/")
+        visitor_id = await w.connected()
+        email, password = stack.create_agent(role="admin")
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, email, password)
+            seen = (await http.get(f"/api/v1/visitors/{visitor_id}")).json()
+        assert seen["page_views"][0]["title"] == "x" * 511
+        assert w.errors == []
+    finally:
         await context.close()
