@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,7 +73,11 @@ async def readyz(request: Request) -> Response:
 
 async def parley_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParleyError)
-    return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+    headers = {}
+    retry = exc.extra.get("retry_after_s")
+    if isinstance(retry, int | float):
+        headers["Retry-After"] = str(max(1, math.ceil(retry)))
+    return JSONResponse(exc.as_dict(), status_code=exc.http_status, headers=headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -165,3 +165,24 @@ async def test_signing_out_ends_the_session_everywhere_and_closes_its_sockets(st
             assert (await still.get("/api/v1/me")).status_code == 200
         assert other.connected.is_set()
         await other.close()
+
+
+async def test_the_sign_in_throttle_says_when_to_retry_in_a_header(stack: Stack) -> None:
+    email, _password = stack.create_agent()
+    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+        for _ in range(5):
+            await http.post("/api/v1/auth/login", json={"email": email, "password": "wrong-wrong"})
+        limited = await http.post("/api/v1/auth/login", json={"email": email, "password": "wrong-wrong"})
+        assert (limited.status_code, limited.json()["code"]) == (429, "too_many_attempts")
+        assert int(limited.headers["retry-after"]) == limited.json()["retry_after_s"] > 0
+        page = await http.post("/login", data={"email": email, "password": "wrong-wrong"})
+        assert page.status_code == 429 and int(page.headers["retry-after"]) > 0
+
+
+async def test_the_sign_in_page_cannot_be_framed_and_keeps_its_address(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+        page = await http.get("/login")
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["referrer-policy"] == "same-origin"
+        assert page.headers["x-content-type-options"] == "nosniff"
