@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server import untrusted
 from server.accounts.models import User
-from server.errors import NotFound, ParleyError, Unauthorized
+from server.errors import InvalidInput, NotFound, ParleyError, Unauthorized
 from server.proactive import channels as chans
 from server.proactive import rules, store, why
 from server.services import Services, services_of
@@ -90,8 +90,14 @@ async def list_page(request: Request, user: User) -> Response:
     services = services_of(request)
     site = await _site(request, services)
     sort = request.query_params.get("sort", "updated_at")
-    sort = sort if sort in COLUMNS else "updated_at"
-    descending = request.query_params.get("dir", "desc" if sort == "updated_at" else "asc") == "desc"
+    if sort not in COLUMNS:
+        raise InvalidInput(
+            f"cannot sort by {sort[:40]!r}; sort by one of {', '.join(COLUMNS)}", code="invalid_sort"
+        )
+    direction = request.query_params.get("dir", "desc" if sort == "updated_at" else "asc")
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"dir is asc or desc, not {direction[:40]!r}", code="invalid_sort")
+    descending = direction == "desc"
 
     def load(conn: Any) -> tuple[list[Any], dict[str, Any], list[Any]]:
         store.seed_drafts(conn, site)

@@ -184,3 +184,16 @@ async def test_the_first_visit_to_the_page_brings_three_drafts_and_only_admins_s
             assert (await http.get(f"/api/v1/sites/{site.key}/proactive")).status_code == 403
     finally:
         await admin.close()
+
+
+async def test_the_list_page_refuses_a_sort_it_does_not_have(stack: Stack) -> None:
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        base = f"/admin/proactive?site={site.key}"
+        assert (await admin.http.get(base + "&sort=sent&dir=asc")).status_code == 200
+        for query in ("&sort=password_hash", "&sort=name&dir=sideways"):
+            refused = await admin.http.get(base + query)
+            assert (refused.status_code, refused.json()["code"]) == (422, "invalid_sort"), query
+    finally:
+        await admin.close()
