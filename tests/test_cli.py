@@ -73,6 +73,18 @@ def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "invalid_domain" in bad.stderr
 
 
+def test_a_site_cannot_allow_a_whole_public_suffix(tmp_path: Path) -> None:
+    assert parley(tmp_path, "migrate").returncode == 0
+    for domain in ("*.com", "co.uk", "*.co.uk", "github.io"):
+        refused = parley(tmp_path, "create-site", "--name", "Everyone", "--domain", domain)
+        assert refused.returncode != 0 and "invalid_domain" in refused.stderr, (domain, refused.stderr)
+        assert "public suffix" in refused.stderr or "top-level domain" in refused.stderr
+    mine = parley(
+        tmp_path, "create-site", "--name", "Mine", "--domain", "*.shop.co.uk", "--domain", "localhost"
+    )
+    assert mine.returncode == 0, mine.stderr
+
+
 def test_bad_configuration_fails_loudly_with_the_variable_name(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate", PARLEY_DATABASE_URL="mysql://nope")
     assert done.returncode != 0 and "PARLEY_DATABASE_URL" in done.stderr

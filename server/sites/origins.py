@@ -7,7 +7,15 @@ a leading ``*.`` for subdomains: ``shop.example``, ``*.example.com``,
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
+
+
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list bundled with the package: no network
 
 
 def parse_origin(origin: str) -> tuple[str, int | None] | None:
@@ -31,6 +39,15 @@ def normalize_domain(entry: str) -> str:
         raise ValueError(f"not a domain: {entry!r}")
     if "*" in value and not value.startswith("*."):
         raise ValueError(f"a wildcard may only start a domain, as in *.example.com: {entry!r}")
+    host = value.removeprefix("*.").rsplit(":", 1)[0] if not value.startswith("[") else value
+    if "." in host and _suffixes().is_public(host):
+        # "*.com" or "co.uk" would let every site under that suffix embed the widget.
+        raise ValueError(
+            f"{entry!r} is a public suffix that many unrelated sites share; name your own domain, "
+            "as in example.com or *.example.com"
+        )
+    if value.startswith("*.") and "." not in host:
+        raise ValueError(f"{entry!r} covers a whole top-level domain; name your own, as in *.example.com")
     return value
 
 
