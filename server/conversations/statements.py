@@ -112,6 +112,10 @@ VISITOR_MESSAGE_BY_CLIENT_ID = Statement(
 ACTIVE_CONVERSATION = Statement(
     "SELECT id FROM conversations WHERE visitor_id = :visitor_id AND status != 'closed'"
 )
+LATEST_CONVERSATION = Statement(
+    "SELECT id FROM conversations WHERE visitor_id = :visitor_id AND channel_id = :channel_id "
+    "ORDER BY last_activity_at DESC LIMIT 1"
+)
 INSERT_MESSAGE = Statement(
     "INSERT INTO messages (id, conversation_id, seq, author_type, author_id, client_id, text, created_at, "
     "attachments, buttons) VALUES (:id, :conversation_id, :seq, :author_type, :author_id, :client_id, :text, "

@@ -76,11 +76,21 @@ def _channel_id(conn: Connection, site_id: str, kind: str) -> str | None:
 
 
 def _active_conversation(
-    conn: Connection, site_id: str, visitor_id: str, channel_kind: str = "web"
+    conn: Connection, site_id: str, visitor_id: str, channel_kind: str = "web", *, latest: bool = False
 ) -> tuple[Row, bool]:
-    """The visitor's one non-closed conversation, created (in the channel) if there is none."""
+    """The visitor's one non-closed conversation, created (in the channel) if there is none.
+
+    With ``latest``, the visitor's latest closed one on the channel comes before
+    a new one: a visitor who writes again reopens it (seed 002), as the widget
+    does by naming it.
+    """
     active = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
     found = active["id"] if active else None
+    if found is None and latest:
+        last = sql.LATEST_CONVERSATION.first(
+            conn, {"visitor_id": visitor_id, "channel_id": _channel_id(conn, site_id, channel_kind)}
+        )
+        found = last["id"] if last else None
     if found is not None:
         return locked(conn, found), False
     conversation_id = new_id("cnv")
@@ -155,7 +165,7 @@ def post_message(
         existing = _visitor_message_by_client_id(conn, visitor_id, client_id)
         if existing is not None:
             return _duplicate(existing, author)
-        row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
+        row, created = _active_conversation(conn, site_id, visitor_id, channel_kind, latest=True)
     else:
         row, created = locked(conn, conversation_id), False
         if author.type == "visitor" and row["visitor_id"] != visitor_id:

@@ -184,16 +184,47 @@ async def test_a_visitor_cannot_touch_another_visitors_conversation(stack: Stack
         await mallory.close()
 
 
-async def test_writing_to_a_closed_conversation_while_another_is_active_names_the_active_one(
+async def test_a_visitor_who_writes_again_without_an_id_reopens_the_closed_conversation(
     stack: Stack,
 ) -> None:
-    async with chat(stack) as (_site, alice, ana):
+    # An SDK that forgot its conversation id: the lead writes again, the thread reopens (seed 002).
+    async with chat(stack) as (_site, alice, ana):  # the reference client is an SDK
         first = (await alice.send("first question"))["conversation_id"]
         await ana.send_frame({"type": "conversation.update", "conversation_id": first, "status": "closed"})
         await event_in(alice, first, "conversation.updated", lambda f: f["status"] == "closed")
-        second = (await alice.send("a new question"))["conversation_id"]
+        again = await alice.send("one more thing")
+        assert again["conversation_id"] == first
+        reopened = await event_in(ana, first, "conversation.updated", lambda f: f["status"] == "open")
+        assert reopened["seq"] < again["seq"]
+
+
+async def test_writing_to_a_closed_conversation_while_another_is_active_names_the_active_one(
+    stack: Stack,
+) -> None:
+    from tests.proactive.helpers import Admin
+
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    sock = await raw_visitor(stack, site)
+    ana = await agent(stack)
+    try:
+        await hello(sock, site)
+        await sock.send({"type": "message.send", "client_id": "q1", "text": "first question"})
+        first = (await sock.expect("ack"))["conversation_id"]
+        await ana.send_frame({"type": "conversation.update", "conversation_id": first, "status": "closed"})
+        await sock.expect(lambda f: f["type"] == "conversation.updated" and f["status"] == "closed")
+        # A proactive message the visitor answers opens a second conversation.
+        await admin.live(site, text="Anything else?")
+        await sock.send({"type": "page.view", "page": {"url": "https://shop.example/", "title": "Shop"}})
+        delivery = (await sock.expect("proactive.show"))["delivery_id"]
+        await sock.send({"type": "message.send", "client_id": "q2", "text": "yes", "delivery_id": delivery})
+        second = (await sock.expect("ack"))["conversation_id"]
         assert second != first
-        with pytest.raises(ClientError) as refused:
-            await alice.send("back to the first", first)
-        assert refused.value.code == "conversation_closed"
-        assert refused.value.frame["active_conversation_id"] == second
+        await sock.send({"type": "message.send", "client_id": "q3", "text": "back", "conversation_id": first})
+        refused = await sock.expect("error")
+        assert refused["code"] == "conversation_closed"
+        assert refused["active_conversation_id"] == second
+    finally:
+        await sock.close()
+        await ana.close()
+        await admin.close()
