@@ -89,8 +89,10 @@ REFUSAL = (
 
 
 def _cut(transport: Any, client: Any, why: str) -> None:
-    if not transport.is_closing() or transport.get_write_buffer_size():
-        log.info("cutting the connection from %s: %s", client[0] if client else "?", why)
+    """Drop the connection now (TCP reset), discarding whatever the peer has not read."""
+    if transport.is_closing() and not transport.get_write_buffer_size():
+        return  # already closed cleanly: nothing held
+    log.info("cutting the connection from %s: %s", client[0] if client else "?", why)
     transport.abort()
 
 
