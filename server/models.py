@@ -1,24 +1,51 @@
-"""Every table, imported in one place so metadata and migrations see them all."""
+"""Every table, imported in one place so metadata and migrations see them all.
+
+tests/db/test_schema.py migrates fresh databases and checks that alembic's
+autogenerate finds nothing between these models and the migrated schema; a
+table missing here would show as one to drop.
+"""
 
 from sqlmodel import SQLModel
 
-from server.accounts.models import User
+from server.accounts.models import AgentPresence, LoginFailure, Session, User, UserChannel
 from server.bots.models import BotAnswerVersion, BotRun
-from server.conversations.models import Conversation, ConversationEvent, Message
+from server.conversations.models import (
+    Attachment,
+    AttachmentBlob,
+    CannedResponse,
+    Conversation,
+    ConversationEvent,
+    Message,
+)
+from server.proactive.models import BotAnswer, Channel, ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
-from server.tracking.models import Visit, Visitor
+from server.tracking.models import PageView, TrackedEvent, Visit, Visitor, VisitorTerm
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AgentPresence",
+    "Attachment",
+    "AttachmentBlob",
+    "BotAnswer",
     "BotAnswerVersion",
     "BotRun",
+    "CannedResponse",
+    "Channel",
     "Conversation",
     "ConversationEvent",
+    "LoginFailure",
     "Message",
+    "PageView",
+    "ProactiveDelivery",
+    "ProactiveMessage",
+    "Session",
     "Site",
+    "TrackedEvent",
     "User",
+    "UserChannel",
     "Visit",
     "Visitor",
+    "VisitorTerm",
     "metadata",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from server.ids import utcnow
@@ -15,7 +15,9 @@ class BotAnswerVersion(SQLModel, table=True):
 
     __tablename__ = "bot_answer_versions"
 
-    answer_id: str = Field(foreign_key="bot_answers.id", primary_key=True, max_length=40)
+    answer_id: str = Field(
+        sa_column=Column(String(40), ForeignKey("bot_answers.id", ondelete="CASCADE"), primary_key=True)
+    )
     version: int = Field(primary_key=True)
     flow: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     published_at: datetime = Field(default_factory=utcnow)

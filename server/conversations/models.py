@@ -24,6 +24,9 @@ class Conversation(SQLModel, table=True):
             postgresql_where=text("status != 'closed'"),
         ),
         Index("ix_conversations_site_last_activity", "site_id", "last_activity_at"),
+        # The inbox: by status (All), by assignee (Mine), unassigned; newest first.
+        Index("ix_conversations_status_activity", "status", "last_activity_at"),
+        Index("ix_conversations_assignee_status_activity", "assignee_id", "status", "last_activity_at"),
     )
 
     id: str = Field(default_factory=lambda: new_id("cnv"), primary_key=True, max_length=40)

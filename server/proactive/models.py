@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -85,6 +85,10 @@ class ProactiveDelivery(SQLModel, table=True):
     """One showing of a message to a visitor; opened and replied are set once."""
 
     __tablename__ = "proactive_deliveries"
+    __table_args__ = (
+        Index("ux_proactive_deliveries_dedupe", "dedupe_key", unique=True),
+        Index("ix_proactive_deliveries_visit", "visit_id"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("dlv"), primary_key=True, max_length=40)
     message_id: str = Field(foreign_key="proactive_messages.id", index=True, max_length=40)
@@ -92,7 +96,7 @@ class ProactiveDelivery(SQLModel, table=True):
     visitor_id: str = Field(foreign_key="visitors.id", index=True, max_length=40)
     visit_id: str = Field(max_length=40)
     # once: message+visitor; once per visit: +visit; every time: +the page view or event
-    dedupe_key: str = Field(max_length=200, unique=True)
+    dedupe_key: str = Field(max_length=200)
     shown_at: datetime = Field(default_factory=utcnow)
     opened_at: datetime | None = Field(default=None)
     dismissed_at: datetime | None = Field(default=None)

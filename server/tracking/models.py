@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String
+from sqlalchemy import JSON, Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -11,6 +11,16 @@ from server.ids import new_id, utcnow
 
 class Visitor(SQLModel, table=True):
     __tablename__ = "visitors"
+    __table_args__ = (
+        Index(
+            "ux_visitors_site_verified_user",
+            "site_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("verified"),
+            postgresql_where=text("verified"),
+        ),
+    )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
     site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
@@ -52,6 +62,7 @@ class Visit(SQLModel, table=True):
 
 class PageView(SQLModel, table=True):
     __tablename__ = "page_views"
+    __table_args__ = (Index("ix_page_views_visitor_at", "visitor_id", "at"),)
 
     id: str = Field(default_factory=lambda: new_id("pv"), primary_key=True, max_length=40)
     visitor_id: str = Field(foreign_key="visitors.id", max_length=40)
@@ -66,6 +77,7 @@ class TrackedEvent(SQLModel, table=True):
     """A custom event from Parley('track', name, props) or an SDK."""
 
     __tablename__ = "tracked_events"
+    __table_args__ = (Index("ix_tracked_events_visitor_at", "visitor_id", "at"),)
 
     id: str = Field(default_factory=lambda: new_id("evt"), primary_key=True, max_length=40)
     visitor_id: str = Field(foreign_key="visitors.id", max_length=40)
