@@ -12,7 +12,7 @@ from server.config import Settings
 from server.conversations.housekeeping import Housekeeper
 from server.db import Database
 from server.proactive.engine import Engine
-from server.realtime.bus import Bus, bus_from_url
+from server.realtime.bus import Bus, Envelope, bus_from_url
 from server.realtime.connection import Connection
 from server.realtime.hub import Hub
 from server.realtime.limits import KeyedBuckets
@@ -25,9 +25,15 @@ SITE_CACHE_S = 30.0
 
 @dataclass
 class SiteCache:
-    """Sites by public key, kept briefly: every socket handshake looks one up."""
+    """Sites by public key, kept briefly: every socket handshake looks one up.
+
+    A change to a site publishes ``site.changed``; every process drops its copy
+    when the envelope arrives (it used to be this process only, so the others
+    served the old settings for up to SITE_CACHE_S).
+    """
 
     db: Database
+    bus: Bus
     _entries: dict[str, tuple[float, Site | None]] = field(default_factory=dict)
 
     async def by_key(self, key: str) -> Site | None:
@@ -41,9 +47,13 @@ class SiteCache:
         self._entries[key] = (now, site)
         return site
 
-    def forget(self, key: str) -> None:
-        """Drop one entry after a change (other processes see it within SITE_CACHE_S)."""
+    async def changed(self, key: str) -> None:
+        """Call after committing a change to the site: every process forgets its copy."""
         self._entries.pop(key, None)
+        await self.bus.publish({"t": "site.changed", "key": key})
+
+    def forget(self, envelope: Envelope) -> None:
+        self._entries.pop(envelope["key"], None)
 
 
 @dataclass
@@ -70,6 +80,8 @@ class Services:
         engine = Engine(db, bus, send)
         hub.leave_hooks.append(engine.leave)
         hub.control_hooks["proactive.changed"] = engine.forget
+        sites = SiteCache(db, bus)
+        hub.control_hooks["site.changed"] = sites.forget
         return cls(
             housekeeper=Housekeeper(db, bus, hub, settings.history_prune_interval_s),
             settings=settings,
@@ -78,7 +90,7 @@ class Services:
             hub=hub,
             proactive=engine,
             tokens=Tokens(settings.secret_key, settings.visitor_token_max_age_s, settings.session_max_age_s),
-            sites=SiteCache(db),
+            sites=sites,
             ip_messages=KeyedBuckets(settings.messages_per_ip, settings.rate_window_s),
         )
 

@@ -25,7 +25,7 @@ async def widget_settings_api(request: Request) -> Response:
     await signed_in(request, "settings")
     changes = widget.validate(await read_json(request))
     site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
-    services.sites.forget(key)
+    await services.sites.changed(key)
     return JSONResponse({"widget": widget.settings_of(site)})
 
 

@@ -105,7 +105,7 @@ async def settings_api(request: Request) -> Response:
             rules.Hours.parse(body["business_hours"])
             current["business_hours"] = body["business_hours"]
         await services.db.write(lambda c: _save_settings(c, site.id, current))
-        services.sites.forget(site.key)
+        await services.sites.changed(site.key)
         await services.proactive.changed(site.id)
     return JSONResponse(
         {"cap_per_visit": current.get("cap_per_visit", 1), "business_hours": current.get("business_hours")}

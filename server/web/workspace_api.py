@@ -298,7 +298,7 @@ async def inbox_settings_api(request: Request) -> Response:
             return settings
 
         saved = await services.db.write(save)
-        services.sites.forget(key)
+        await services.sites.changed(key)
         return JSONResponse({"inbox": workflow.settings_of(saved)})
     return JSONResponse({"inbox": workflow.settings_of(site.settings)})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 
@@ -128,3 +129,23 @@ async def test_only_admins_change_widget_settings_and_bad_values_are_named(stack
         }
         config = await http.get(f"/api/v1/widget/config?site={site.key}")
         assert config.json()["position"] == "left"  # this process forgets its cached copy at once
+
+
+async def test_a_settings_change_reaches_every_process_at_once(stack: Stack) -> None:
+    """On PostgreSQL + Redis the change is made on one process and read on the other,
+    which had the site cached; it used to keep the old copy for up to 30 s."""
+    site = stack.create_site()
+    config = f"/api/v1/widget/config?site={site.key}"
+    async with (
+        httpx.AsyncClient(base_url=stack.visitor_url) as reader,
+        httpx.AsyncClient(base_url=stack.agent_url) as admin,
+    ):
+        assert (await reader.get(config)).json()["color"] == "#2563eb"  # now cached there
+        email, password = stack.create_agent(role="admin")
+        await sign_in(admin, email, password)
+        done = await admin.patch(f"/api/v1/sites/{site.key}/widget", json={"color": "#0F766E"})
+        assert done.status_code == 200
+        deadline = asyncio.get_running_loop().time() + 5  # the bus's latency, not the cache's 30 s
+        while (await reader.get(config)).json()["color"] != "#0F766E":
+            assert asyncio.get_running_loop().time() < deadline, "the other process kept its old copy"
+            await asyncio.sleep(0.05)
