@@ -38,3 +38,18 @@ async def end_session(db: Database, bus: Bus, session_id: str) -> None:
     """Sign out: the session's cookie stops working and its sockets close, on every process."""
     if await db.write(store.end_session, session_id):
         await bus.publish({"t": "session.ended", "session_id": session_id})
+
+
+async def add_user(
+    db: Database, *, email: str, name: str, password: str, role: str, grants: dict[str, Any]
+) -> User:
+    """A new team member and their grants (sections, channels), in one transaction:
+    a refused grant leaves no half-made user behind (a retry used to find email_taken)."""
+
+    def add(conn: Any) -> User:
+        user = store.create_user(conn, email=email, name=name, password=password, role=role)
+        if grants:
+            user, _ = store.update_user(conn, user.id, grants)
+        return user
+
+    return await db.write(add)

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from server.accounts import actions as accounts
 from server.accounts.access import Access, channels_of, sections_of
 from server.accounts.models import AgentPresence, User
-from server.accounts.store import create_user, list_users
+from server.accounts.store import list_users
 from server.conversations import actions, store, workflow
 from server.conversations.events import Author
 from server.conversations.models import CannedResponse
@@ -162,18 +162,14 @@ async def team_api(request: Request) -> Response:
         for key in ("email", "name", "password"):
             if not isinstance(body.get(key), str):
                 raise InvalidInput(f"{key}: a string is required", code="invalid_input", field=key)
-        user = await services.db.write(
-            lambda c: create_user(
-                c,
-                email=body["email"],
-                name=body["name"],
-                password=body["password"],
-                role=body.get("role", "agent"),
-            )
+        user = await accounts.add_user(
+            services.db,
+            email=body["email"],
+            name=body["name"],
+            password=body["password"],
+            role=body.get("role", "agent"),
+            grants={k: v for k, v in body.items() if k in ("sections", "all_channels", "channels")},
         )
-        rest = {k: v for k, v in body.items() if k in ("sections", "all_channels", "channels")}
-        if rest:
-            user = await accounts.update_user(services.db, services.bus, user.id, rest)
         return JSONResponse(
             await services.db.read(lambda c: _member(user, 0, channels_of(c, user))), status_code=201
         )

@@ -636,3 +636,18 @@ async def test_a_proactive_handoff_lands_routed_with_its_details_and_tags(desk: 
         finally:
             await ana.close()
             await proactive.close()
+
+
+async def test_a_new_member_and_their_grants_are_one_change(desk: Stack) -> None:
+    """A refused grant used to leave the user made without it: the retry got email_taken."""
+    async with Admin(desk) as admin:
+        member = {"email": "nina@shop.example", "name": "Nina", "password": "long-enough-1"}
+        refused = await admin.http.post("/api/v1/team", json={**member, "sections": ["billing"]})
+        assert (refused.status_code, refused.json()["field"]) == (422, "sections")
+        team = (await admin.http.get("/api/v1/team")).json()["users"]
+        assert "nina@shop.example" not in {m["email"] for m in team}
+        made = await admin.http.post(
+            "/api/v1/team", json={**member, "sections": ["conversations", "settings"]}
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["sections"] == ["conversations", "settings"]
