@@ -267,7 +267,6 @@ async def answer_api(request: Request) -> Response:
     if request.method == "PATCH":
         found = await services.db.read(lambda c: _answer(c, answer_id))
         return JSONResponse({**found, "messages_with_errors": broken})
-    await services.proactive.changed(site_id)
     return JSONResponse({"messages_with_errors": broken})
 
 

@@ -338,3 +338,37 @@ async def test_deleting_an_answer_mid_flow_stops_it_and_breaks_its_messages(
     finally:
         await alice.close()
         await admin.close()
+
+
+async def test_deleting_an_answer_tells_the_other_processes_once(stack: Stack, builder: Builder) -> None:
+    """Read off Redis, where the processes meet (PostgreSQL + Redis only); it used to publish twice."""
+    if not stack.bus_url.startswith("redis"):
+        pytest.skip("the in-memory bus has no other processes to tell")
+    import json
+
+    import redis.asyncio as redis
+
+    doomed, marker = stack.create_site(), stack.create_site()
+    first = await builder.answer(doomed, ORDER_HELP)
+    other = await builder.answer(marker, ORDER_HELP)
+    url, _, query = stack.bus_url.partition("?channel=")
+    client = redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(query)
+    try:
+        assert (await builder.http.delete(f"/api/v1/bot-answers/{first}")).status_code == 200
+        # A change on another site, after it: everything before it is what the delete published.
+        assert (
+            await builder.http.patch(f"/api/v1/bot-answers/{other}", json={"name": "x"})
+        ).status_code == 200
+        changed = []
+        async for message in pubsub.listen():
+            envelope = json.loads(message["data"])["e"]
+            if envelope["t"] == "proactive.changed":
+                changed.append(envelope["site_id"])
+                if envelope["site_id"] == marker.id:
+                    break
+        assert changed == [doomed.id, marker.id]
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
