@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -32,7 +31,8 @@ class Hardening:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+        # The path arrives decoded; the query still percent-encoded (a raw NUL never parses).
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             # PostgreSQL cannot hold a NUL; refused here rather than as a 500 deep inside.
             await _refuse(scope, send, 400, "invalid_text", "the address holds a NUL character (%00)")
             return
