@@ -7,6 +7,7 @@ for humans and quotes the bad value.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -29,6 +30,13 @@ class ParleyError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the refusal implies: Retry-After when it says when to retry."""
+        retry = self.extra.get("retry_after_s")
+        if isinstance(retry, int | float) and not isinstance(retry, bool):
+            return {"Retry-After": str(max(1, math.ceil(retry)))}
+        return {}
 
 
 class NotFound(ParleyError):

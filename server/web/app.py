@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -73,11 +72,7 @@ async def readyz(request: Request) -> Response:
 
 async def parley_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParleyError)
-    headers = {}
-    retry = exc.extra.get("retry_after_s")
-    if isinstance(retry, int | float):
-        headers["Retry-After"] = str(max(1, math.ceil(retry)))
-    return JSONResponse(exc.as_dict(), status_code=exc.http_status, headers=headers)
+    return JSONResponse(exc.as_dict(), status_code=exc.http_status, headers=exc.headers())
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

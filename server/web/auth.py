@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -259,14 +258,11 @@ async def login_page(request: Request) -> Response:
         form = await read_form(request)
         user = await sign_in(request, form.get("email", ""), form.get("password", ""))
     except (Unauthorized, LimitExceeded, InvalidInput) as exc:
-        retry = exc.extra.get("retry_after_s")
         return HTMLResponse(
             LOGIN_PAGE.format(
                 error=f"<p role=alert>{html.escape(exc.message.capitalize())}.</p>", next=_next_query(request)
             ),
             exc.http_status,
-            headers={"Retry-After": str(max(1, math.ceil(retry)))}
-            if isinstance(retry, int | float)
-            else None,
+            headers=exc.headers(),
         )
     return await _signed_in_response(request, user, RedirectResponse(_next_path(request), status_code=303))

@@ -129,20 +129,12 @@ async def _handle(
             raise FrameError("send hello first", code="hello_required")
         await handlers[frame_type](conn, frame)
     except ParleyError as exc:
-        ref: dict[str, Any] = {}
-        if frame_type:
-            ref["ref"] = frame_type
-        if client_id:
-            ref["client_id"] = client_id
-        elif frame_type is None:  # refused while parsing: still name what to retry or drop
-            ref.update(_client_id_of(text))
+        ref = _ref(frame_type, client_id, text)
         await reply(services, conn, error_frame(exc.code, exc.message, **ref, **exc.extra))
         if exc.close_code is not None:
             await services.hub.close(conn, exc.close_code, exc.code)
     except Exception as exc:
-        ref = {"ref": frame_type} if frame_type else {}
-        if client_id:
-            ref["client_id"] = client_id
+        ref = _ref(frame_type, client_id, text)
         if unavailable(exc):
             log.warning("database unavailable for a %s frame from %s: %s", frame_type, conn.label(), exc)
             answer = error_frame(
@@ -157,6 +149,14 @@ async def _handle(
             log.exception("failed to handle a %s frame from %s", frame_type, conn.label())
             answer = error_frame("internal_error", "the server failed; retry later", **ref)
         await reply(services, conn, answer)
+
+
+def _ref(frame_type: str | None, client_id: str | None, text: str) -> dict[str, Any]:
+    """What an error frame names of the frame it refuses: its type and client id,
+    read from the raw text when the frame was refused before it was parsed."""
+    if frame_type is None:
+        return _client_id_of(text)
+    return {"ref": frame_type, **({"client_id": client_id} if client_id else {})}
 
 
 def _client_id_of(text: str) -> dict[str, str]:
