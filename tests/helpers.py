@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -117,3 +119,13 @@ def text_frame(text: str) -> bytes:
     else:
         head = bytes([0x81, 0x80 | 127]) + len(payload).to_bytes(8, "big")
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15) -> bool:
+    """Poll a condition that no frame announces (a count, a readiness probe) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True

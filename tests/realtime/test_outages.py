@@ -8,10 +8,8 @@ code, never 500.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,17 +17,10 @@ import pytest
 
 from parley_client import AgentClient
 from tests.harness import Stack, build_stack
-from tests.helpers import event_in, hello, raw_visitor, sign_in
+from tests.helpers import event_in, eventually, hello, raw_visitor, sign_in
 from tests.outages import OwnRedis, Partition
 
 pytestmark = pytest.mark.anyio
-
-
-async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "the condition never held"
-        await asyncio.sleep(0.1)
 
 
 async def _ready(url: str) -> httpx.Response:
@@ -77,7 +68,7 @@ async def test_a_redis_outage_turns_no_committed_change_into_an_error(
             answer = await _ready(stack.visitor_url)
             return answer.status_code == 503 and answer.json()["bus"]["ok"] is False
 
-        await _until(bus_down)
+        assert await eventually(bus_down), "never held: bus_down"
         assert (await _ready(stack.visitor_url)).json()["code"] == "not_ready"
         # Stored, so acknowledged as stored, and delivered live on the same process.
         await sock.send({"type": "message.send", "client_id": "during", "text": "during"})
@@ -96,7 +87,7 @@ async def test_a_redis_outage_turns_no_committed_change_into_an_error(
             answers = [await _ready(s.base_url) for s in stack.servers]
             return all(a.status_code == 200 for a in answers)
 
-        await _until(ready)
+        assert await eventually(ready), "never held: ready"
         # The other process learns of what it missed, in order, without a gap.
         caught = await event_in(far, cid, "message.created", lambda f: f["message"]["text"] == "during")
         assert caught["seq"] == ack["seq"]
@@ -152,7 +143,7 @@ async def test_a_database_cut_off_is_a_503_with_a_code_and_loses_nothing(
         async def ready() -> bool:
             return (await _ready(stack.visitor_url)).status_code == 200
 
-        await _until(ready)
+        assert await eventually(ready), "never held: ready"
         await sock.send({"type": "message.send", "client_id": "m1", "text": "are you there?"})
         ack = await sock.expect("ack")
         assert ack["duplicate"] is False  # the first try stored nothing

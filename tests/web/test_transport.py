@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 
 from parley_client import Socket, VisitorClient
 from tests.harness import Stack, build_stack
-from tests.helpers import hello, raw_visitor, raw_websocket, sign_in, text_frame
+from tests.helpers import eventually, hello, raw_visitor, raw_websocket, sign_in, text_frame
 
 pytestmark = pytest.mark.anyio
 
@@ -44,16 +43,6 @@ def bounded() -> Iterator[Stack]:
 async def _connections(stack: Stack) -> int:
     async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
         return int((await http.get("/healthz")).json()["connections"])
-
-
-async def _until(condition: object, timeout: float) -> bool:
-    """Poll a zero-argument coroutine function until it returns True, or give up."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.1)
-    return False
 
 
 def _cut(sock: socket.socket, timeout: float) -> bool:
@@ -137,7 +126,7 @@ async def test_an_agent_socket_that_stops_reading_is_cut_and_uncounted(bounded: 
             )
         for _ in range(100):
             await writer.expect("ack", timeout=30)
-    assert await _until(cut, 10), f"the stalled socket was still open after {sent} messages"
+    assert await eventually(cut, 10), f"the stalled socket was still open after {sent} messages"
     assert await asyncio.to_thread(_cut, stalled, 5)
     stalled.close()
     # The writer, which reads, was never disturbed.
@@ -163,7 +152,7 @@ async def test_shutdown_closes_with_1001_and_the_client_reconnects_at_once() -> 
         async def retried() -> bool:
             return client.attempts > attempts
 
-        assert await _until(retried, 5), "the client waited its backoff after a 1001"
+        assert await eventually(retried, 5), "the client waited its backoff after a 1001"
         assert client.last_close is not None and client.last_close.code == 1001
         await asyncio.to_thread(built.servers[0].start)
         await client.close()
