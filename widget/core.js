@@ -62,9 +62,9 @@
       changed();
       if (X.stop) return;
       // 1001 server_shutdown: that process is restarting, another will answer now.
-      if (e.code === 1001) tries = 0;
       // Else exponential backoff with jitter: 0.1 s doubling to 5 s, times 0.5-1.5.
-      timer = setTimeout(connect, e.code === 1001 ? 0 : Math.min(5000, 100 * Math.pow(2, tries++)) * (0.5 + Math.random()));
+      if (e.code === 1001) { tries = 0; timer = setTimeout(connect, 0); }
+      else timer = setTimeout(connect, Math.min(5000, 100 * Math.pow(2, tries++)) * (0.5 + Math.random()));
     };
   }
   function drop() { if (sock) sock.close(); }
