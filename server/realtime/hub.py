@@ -21,7 +21,7 @@ from typing import Any
 from server.accounts.access import access_of
 from server.accounts.store import session_user, user_by_id
 from server.config import Settings
-from server.conversations import store
+from server.conversations import queries
 from server.db import Database
 from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, dumps, error_frame
 from server.realtime.bus import Bus, Envelope
@@ -279,7 +279,7 @@ class Hub:
     ) -> None:
         """Send what a socket missed after ``after``, or tell it to refetch."""
         window = await self.db.read(
-            store.replay_window, conversation_id, after, self.settings.replay_limit, up_to
+            queries.replay_window, conversation_id, after, self.settings.replay_limit, up_to
         )
         if (
             window is None

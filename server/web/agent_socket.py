@@ -8,7 +8,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from server.accounts.access import Access
-from server.conversations import actions, store
+from server.conversations import actions, queries
 from server.conversations.events import Author
 from server.errors import InvalidInput, Unauthorized
 from server.ids import iso, utcnow
@@ -69,7 +69,7 @@ class AgentSession(Session):
 
     async def _conversation(self, conn: Connection, conversation_id: str) -> dict[str, Any]:
         """A conversation this socket's user may act on (channel_forbidden otherwise)."""
-        found = await self.services.db.read(store.conversation, conversation_id)
+        found = await self.services.db.read(queries.conversation, conversation_id)
         conn.access.check(found)
         return found
 
@@ -82,7 +82,7 @@ class AgentSession(Session):
             raise FrameError("hello was already answered on this connection", code="hello_repeated")
         access = conn.access = self.initial_access
         conversations = await self.services.db.read(
-            lambda c: store.recent_conversations(c, limit=RECENT_CONVERSATIONS, channels=access.channels)
+            lambda c: queries.recent_conversations(c, limit=RECENT_CONVERSATIONS, channels=access.channels)
         )
         conn.user = self.user
         conn.session_id = self.session_id

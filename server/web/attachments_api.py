@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.conversations import attachments, store
+from server.conversations import attachments, queries
 from server.errors import ParleyError
 from server.services import services_of
 from server.web.auth import signed_in
@@ -56,7 +56,7 @@ async def agent_upload(request: Request) -> Response:
     """``POST /api/v1/conversations/{id}/attachments``: the raw file as the body,
     its type as Content-Type, its name in X-Filename (URL-encoded)."""
     access = await signed_in(request, "conversations")
-    conversation = await services_of(request).db.read(store.conversation, request.path_params["id"])
+    conversation = await services_of(request).db.read(queries.conversation, request.path_params["id"])
     access.check(conversation)
     item = await _upload(
         request, site_id=conversation["site_id"], uploader_type="agent", uploader_id=access.user.id

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.conversations import store
+from server.conversations import queries
 from server.errors import InvalidInput, NotFound, Unauthorized
 from server.realtime.hub import AGENTS_ONLY
 from server.services import Services, services_of
@@ -47,11 +47,11 @@ async def _page(
         raise InvalidInput("use before or after, not both", code="invalid_parameter")
     cid = conversation["id"]
     if after is not None:
-        frames = await services.db.read(store.events_after, cid, after, limit + 1)
+        frames = await services.db.read(queries.events_after, cid, after, limit + 1)
         has_more = len(frames) > limit
         frames = frames[:limit]
     else:
-        frames = await services.db.read(store.events_before, cid, before, limit + 1)
+        frames = await services.db.read(queries.events_before, cid, before, limit + 1)
         has_more = len(frames) > limit
         frames = frames[-limit:] if has_more else frames
     if visitor:  # internal notes stay among agents
@@ -108,7 +108,9 @@ async def visitor_conversations(request: Request) -> Response:
         return _preflight(request)
     services = services_of(request)
     visitor_id, headers = await _visitor_id(request)
-    found = await services.db.read(lambda c: store.visitor_conversations(c, visitor_id, include_closed=True))
+    found = await services.db.read(
+        lambda c: queries.visitor_conversations(c, visitor_id, include_closed=True)
+    )
     return JSONResponse({"conversations": found}, headers=headers)
 
 
@@ -117,7 +119,7 @@ async def visitor_history(request: Request) -> Response:
         return _preflight(request)
     services = services_of(request)
     visitor_id, headers = await _visitor_id(request)
-    conversation = await services.db.read(store.conversation, request.path_params["id"])
+    conversation = await services.db.read(queries.conversation, request.path_params["id"])
     if conversation["visitor_id"] != visitor_id:
         # The same answer as a missing one: never confirm another visitor's id.
         raise NotFound(f"no conversation {conversation['id']!r}", code="conversation_not_found")
@@ -132,7 +134,7 @@ async def agent_conversations(request: Request) -> Response:
         raise InvalidInput(f"status={status!r}: use open, snoozed, closed or all", code="invalid_parameter")
     limit = _int_param(request, "limit", DEFAULT_PAGE, low=1, high=services.settings.history_page_max)
     found = await services.db.read(
-        lambda c: store.recent_conversations(
+        lambda c: queries.recent_conversations(
             c,
             limit=limit or DEFAULT_PAGE,
             status=None if status == "all" else status,
@@ -145,6 +147,6 @@ async def agent_conversations(request: Request) -> Response:
 async def agent_history(request: Request) -> Response:
     access = await signed_in(request, "conversations")
     services = services_of(request)
-    conversation = await services.db.read(store.conversation, request.path_params["id"])
+    conversation = await services.db.read(queries.conversation, request.path_params["id"])
     access.check(conversation)
     return JSONResponse(await _page(services, request, conversation))

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from server.conversations import actions, store
+from server.conversations import actions, queries
 from server.conversations.events import Author
 from server.errors import NotFound
 from server.ids import iso, utcnow
@@ -121,7 +121,7 @@ class VisitorSession(Session):
 
         def known(c: Any) -> tuple[Any, list[dict[str, Any]]]:  # one read for both
             context = context_for(c, self.site, visitor, visit, arrival.client_kind)
-            return context, store.visitor_conversations(c, visitor.id)
+            return context, queries.visitor_conversations(c, visitor.id)
 
         conn.proactive, conversations = await services.db.read(known)
         self.name = visitor.name
@@ -209,7 +209,7 @@ class VisitorSession(Session):
 
     async def typing_update(self, conn: Connection, frame: TypingUpdate) -> None:
         if frame.conversation_id not in self.channel_of:
-            found = await self.services.db.read(store.conversation, frame.conversation_id)
+            found = await self.services.db.read(queries.conversation, frame.conversation_id)
             if found["visitor_id"] != conn.visitor_id:
                 raise NotFound(f"no conversation {frame.conversation_id!r}", code="conversation_not_found")
             conn.conversations.add(frame.conversation_id)

@@ -14,7 +14,7 @@ from server.accounts import actions as accounts
 from server.accounts.access import Access, channels_of, sections_of
 from server.accounts.models import AgentPresence, User
 from server.accounts.store import list_users
-from server.conversations import actions, store, workflow
+from server.conversations import actions, queries, workflow
 from server.conversations.events import Author
 from server.conversations.models import CannedResponse
 from server.errors import Forbidden, InvalidInput, NotFound
@@ -36,7 +36,7 @@ page_views = PageView.__table__  # type: ignore[attr-defined]
 
 
 async def _conversation(request: Request, access: Access) -> dict[str, Any]:
-    found = await services_of(request).db.read(store.conversation, request.path_params["id"])
+    found = await services_of(request).db.read(queries.conversation, request.path_params["id"])
     access.check(found)
     return found
 
@@ -83,7 +83,7 @@ def _contact(conn: Connection, conversation: dict[str, Any]) -> dict[str, Any]:
     )
     pages_seen = conn.execute(select(func.count()).where(page_views.c.visitor_id == visitor_id)).scalar_one()
     # The page they wrote from: the last one they opened before the conversation began.
-    started = store.first_visitor_message_at(conn, conversation["id"])
+    started = queries.first_visitor_message_at(conn, conversation["id"])
     wrote_from = None
     if started is not None:
         wrote_from = (
@@ -104,7 +104,7 @@ def _contact(conn: Connection, conversation: dict[str, Any]) -> dict[str, Any]:
         channel = {"id": found[0].id, "kind": found[0].kind, "name": found[0].name} if found else None
     others = [
         c
-        for c in store.visitor_conversations(conn, visitor_id, include_closed=True)
+        for c in queries.visitor_conversations(conn, visitor_id, include_closed=True)
         if c["id"] != conversation["id"]
     ]
     return {
