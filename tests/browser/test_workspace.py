@@ -295,6 +295,8 @@ async def test_attachments_both_ways(stack: Stack, shop: Shop, browser: Browser)
         await desk.row("Eva Files").get_by_role("button").click()
         picture = desk.messages.locator(".msg.visitor img")
         await expect(picture).to_have_attribute("alt", "dent.png")
+        # The element can be in the page before its bytes are: wait for the load, not a time.
+        await picture.evaluate("i => i.complete || new Promise(done => i.addEventListener('load', done))")
         assert await picture.evaluate("img => img.complete && img.naturalWidth") == 1
 
         # The agent sends a text file; the visitor gets a link to it.
