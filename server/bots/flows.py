@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import InvalidInput
-from server.proactive.rules import test as compare
+from server.operators import holds as compare
 
 STEP_TYPES = ("message", "buttons", "collect", "set", "branch", "wait", "handoff", "end")
 FIELDS = ("name", "email", "phone")

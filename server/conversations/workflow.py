@@ -17,7 +17,7 @@ from server.accounts.models import AgentPresence, User, UserChannel
 from server.conversations.models import Conversation
 from server.errors import InvalidInput
 from server.ids import utcnow
-from server.proactive.rules import DAYS, Hours
+from server.sites.hours import DAYS, Hours
 from server.sites.models import Site
 
 ROUTING = ("none", "round_robin", "least_busy")

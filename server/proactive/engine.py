@@ -27,6 +27,7 @@ from server.proactive.channels import site_channels
 from server.proactive.models import Channel, ProactiveMessage
 from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
+from server.sites.hours import Hours
 from server.sites.models import Site
 from server.tracking.models import TrackedEvent, Visit, Visitor
 
@@ -48,7 +49,7 @@ class Live:
 class SiteRules:
     loaded_at: float
     by_trigger: dict[str, list[Live]]
-    hours: rules.Hours
+    hours: Hours
     cap: int
 
 
@@ -270,10 +271,10 @@ def _load(conn: Db, site: Site) -> SiteRules:
 
     settings = site_by_id(conn, site.id).settings.get("proactive") or {}
     try:
-        hours = rules.Hours.parse(settings.get("business_hours"))
+        hours = Hours.parse(settings.get("business_hours"))
     except Exception:
         log.warning("site %s has invalid business hours; treating every hour as closed", site.id)
-        hours = rules.Hours()
+        hours = Hours()
     return SiteRules(time.monotonic(), by_trigger, hours, int(settings.get("cap_per_visit", DEFAULT_CAP)))
 
 

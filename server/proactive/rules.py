@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server import patterns
+from server import operators, patterns
 from server.errors import InvalidInput
+from server.sites.hours import Hours
 
 MAX_DEPTH = 3
 MAX_LEAVES = 20
@@ -67,7 +67,6 @@ OPERATOR_LABELS = {
 TRIGGERS = ("page_load", "time_on_page", "time_on_site", "event")
 SCHEDULES = ("any", "business_hours", "outside_business_hours")
 FREQUENCIES = ("once", "once_per_visit", "every_time")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def field_type(name: str) -> str | None:
@@ -251,39 +250,6 @@ class LeafResult:
     holds: bool
 
 
-def test(op: str, actual: Any, expected: Any) -> bool:
-    if op == "is_set":
-        return actual not in (None, "")
-    if actual is None:
-        return op in ("is_not", "not_contains")
-    if op in ("gt", "lt"):
-        try:
-            a, e = float(actual), float(expected)
-        except (TypeError, ValueError):
-            return False
-        return a > e if op == "gt" else a < e
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        same = actual == expected
-    elif isinstance(actual, int | float) and isinstance(expected, int | float):
-        same = float(actual) == float(expected)
-    else:
-        same = str(actual).casefold() == str(expected).casefold()
-    if op == "is":
-        return same
-    if op == "is_not":
-        return not same
-    text, wanted = str(actual).casefold(), str(expected).casefold()
-    if op == "contains":
-        return wanted in text
-    if op == "not_contains":
-        return wanted not in text
-    if op == "starts_with":
-        return text.startswith(wanted)
-    if op == "matches":
-        return patterns.search(str(expected), str(actual))
-    raise ValueError(f"unknown operator {op!r}")
-
-
 def evaluate(tree: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | None = None) -> Verdict:
     """Whether the tree holds for these facts, and if it will once time passes, when."""
     kind, items = next(iter(tree.items())) if tree else ("all", [])
@@ -310,7 +276,7 @@ def evaluate(tree: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | 
 def _leaf(leaf: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | None) -> Verdict:
     name, op, expected = leaf["field"], leaf["op"], leaf.get("value")
     actual = facts.value(name)
-    holds = test(op, actual, expected)
+    holds = operators.holds(op, actual, expected)
     if explain is not None:
         shown = round(actual, 1) if isinstance(actual, float) else actual
         explain.append(LeafResult(name, op, expected, shown, holds))
@@ -322,65 +288,6 @@ def _leaf(leaf: Mapping[str, Any], facts: Facts, explain: list[LeafResult] | Non
         if since is not None and isinstance(expected, int | float):
             return Verdict(False, since + timedelta(seconds=float(expected), milliseconds=1))
     return Verdict(False)
-
-
-# -- business hours --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hours:
-    """A site's business hours: a weekly plan in a time zone, minus holidays."""
-
-    timezone: str = "UTC"
-    weekly: Mapping[str, list[list[str]]] = field(default_factory=dict)
-    holidays: frozenset[date] = frozenset()
-
-    @classmethod
-    def parse(cls, raw: Any) -> Hours:
-        """From ``{"timezone", "weekly": {"mon": [["09:00", "17:30"]], …}, "holidays": ["2026-12-25"]}``."""
-        if not raw:
-            return cls()
-        if not isinstance(raw, dict):
-            raise InvalidInput(
-                "business hours must be an object", code="invalid_setting", field="business_hours"
-            )
-        zone = raw.get("timezone", "UTC")
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise _setting(f"unknown time zone {zone!r}", "business_hours.timezone") from None
-        weekly = raw.get("weekly", {})
-        if not isinstance(weekly, dict) or set(weekly) - set(DAYS):
-            raise InvalidInput(
-                f"weekly takes the days {', '.join(DAYS)}",
-                code="invalid_setting",
-                field="business_hours.weekly",
-            )
-        for day, spans in weekly.items():
-            for span in spans:
-                if not (
-                    isinstance(span, list)
-                    and len(span) == 2
-                    and all(isinstance(t, str) and re.match(r"^([01]\d|2[0-4]):[0-5]\d$", t) for t in span)
-                    and span[0] < span[1]
-                ):
-                    raise InvalidInput(
-                        f'{day}: each span is ["HH:MM", "HH:MM"], start before end',
-                        code="invalid_setting",
-                        field=f"business_hours.weekly.{day}",
-                    )
-        try:
-            holidays = frozenset(date.fromisoformat(d) for d in raw.get("holidays", []))
-        except (TypeError, ValueError):
-            raise _setting("holidays are dates like 2026-12-25", "business_hours.holidays") from None
-        return cls(zone, weekly, holidays)
-
-    def open_at(self, moment: datetime) -> bool:
-        local = moment.astimezone(ZoneInfo(self.timezone))
-        if local.date() in self.holidays:
-            return False
-        clock = local.strftime("%H:%M")
-        return any(start <= clock < end for start, end in self.weekly.get(DAYS[local.weekday()], []))
 
 
 def schedule_allows(schedule: str, hours: Hours, moment: datetime) -> bool:

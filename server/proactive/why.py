@@ -18,6 +18,7 @@ from server.ids import iso, utcnow
 from server.proactive import channels as chans
 from server.proactive import rules, store
 from server.proactive.engine import DEFAULT_CAP, visit_events
+from server.sites.hours import Hours
 from server.sites.models import Site
 from server.tracking.models import PageView, Visitor
 from server.tracking.store import current_visit, visitors
@@ -139,7 +140,7 @@ def explain(
     else:
         facts = facts_of_test(test or {}, now)
     settings = site.settings.get("proactive") or {}
-    hours = rules.Hours.parse(settings.get("business_hours"))
+    hours = Hours.parse(settings.get("business_hours"))
     cap = int(settings.get("cap_per_visit", DEFAULT_CAP))
     shown = store.shown_this_visit(conn, visit_id) if visit_id else 0
     channels = {c.id: c for c in chans.site_channels(conn, site.id)}
@@ -185,7 +186,7 @@ def explain(
     return checks
 
 
-def _schedule_words(schedule: str, hours: rules.Hours, now: datetime) -> str:
+def _schedule_words(schedule: str, hours: Hours, now: datetime) -> str:
     if schedule == "any":
         return "any time"
     state = "open" if hours.open_at(now) else "closed"

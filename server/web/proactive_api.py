@@ -12,8 +12,9 @@ from server.bots import flows
 from server.bots import store as bots
 from server.errors import InvalidInput, NotFound
 from server.proactive import channels as chans
-from server.proactive import rules, store, why
+from server.proactive import store, why
 from server.services import Services, services_of
+from server.sites.hours import Hours
 from server.sites.models import Site
 from server.sites.store import sites
 from server.web.auth import read_json, read_object, signed_in
@@ -102,7 +103,7 @@ async def settings_api(request: Request) -> Response:
                 raise InvalidInput("cap_per_visit: 1 to 20", code="invalid_setting", field="cap_per_visit")
             current["cap_per_visit"] = cap
         if "business_hours" in body:
-            rules.Hours.parse(body["business_hours"])
+            Hours.parse(body["business_hours"])
             current["business_hours"] = body["business_hours"]
         await services.db.write(lambda c: _save_settings(c, site.id, current))
         await services.sites.changed(site.key)

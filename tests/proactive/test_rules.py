@@ -9,6 +9,7 @@ import pytest
 
 from server.errors import InvalidInput
 from server.proactive import rules
+from server.sites.hours import Hours
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -208,7 +209,7 @@ def test_triggers(trigger: Any, ok: bool) -> None:
             rules.validate_trigger(trigger)
 
 
-LISBON = rules.Hours.parse(
+LISBON = Hours.parse(
     {
         "timezone": "Europe/Lisbon",
         "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -258,5 +259,5 @@ def test_business_hours_at_the_edges(moment: str, open_: bool) -> None:
 )
 def test_bad_business_hours_are_refused(raw: Any, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        rules.Hours.parse(raw)
+        Hours.parse(raw)
     assert caught.value.extra["field"] == field
