@@ -25,10 +25,10 @@ from bench.servers import echo_server, parley_env, parley_server, raise_fd_limit
 from parley_client import Socket
 from parley_client.client import login
 from server.accounts.store import create_user
+from server.channels.store import open_site
 from server.config import load_settings
 from server.db import Database
 from server.db.migrate import upgrade
-from server.sites.store import create_site
 
 TEXT = "Hello! Do you ship to Lisbon, and how long does it take?"
 
@@ -100,7 +100,7 @@ def _seed(env: dict[str, str]) -> tuple[str, str, str]:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
-        site = db.write_sync(lambda c: create_site(c, name="Bench", allowed_domains=["localhost"]))
+        site = db.write_sync(lambda c: open_site(c, name="Bench", allowed_domains=["localhost"]))
         email = f"bench-{uuid.uuid4().hex[:8]}@bench.example"
         db.write_sync(
             lambda c: create_user(c, email=email, name="Bench Agent", password="bench-password", role="agent")

@@ -24,12 +24,12 @@ from sqlalchemy import insert
 from bench import report
 from bench.servers import parley_env, parley_server
 from server.accounts.store import create_user
+from server.channels.store import open_site
 from server.config import load_settings
 from server.conversations.inbox import terms_of
 from server.conversations.models import Conversation, Message
 from server.db import Database
 from server.db.migrate import upgrade
-from server.sites.store import create_site
 from server.tracking.models import Visit, Visitor, VisitorTerm
 
 FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gabriela", "Hugo", "Irene", "Joao"]
@@ -52,7 +52,7 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
     upgrade(url)
     db = Database(url)
     try:
-        site = db.write_sync(lambda c: create_site(c, name="Bench", allowed_domains=["localhost"]))
+        site = db.write_sync(lambda c: open_site(c, name="Bench", allowed_domains=["localhost"]))
         agents = [
             db.write_sync(
                 lambda c, i=i: create_user(

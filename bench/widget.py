@@ -34,10 +34,10 @@ import httpx
 from bench import report
 from bench.servers import CHROMIUM, CHROMIUM_ARGS, Server, demo_shop, parley_env, parley_server
 from server.accounts.store import create_user
+from server.channels.store import open_site
 from server.config import load_settings
 from server.db import Database
 from server.db.migrate import upgrade
-from server.sites.store import create_site
 
 SCRIPT_EVENTS = {"EvaluateScript", "FunctionCall", "v8.compile", "v8.compileModule", "CompileScript"}
 TRACE = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
@@ -59,7 +59,7 @@ def _seed(env: dict[str, str]) -> str:
     db = Database(settings.database_url)
     try:
         site = db.write_sync(
-            lambda c: create_site(c, name="Bench shop", key="bench", allowed_domains=["127.0.0.1"])
+            lambda c: open_site(c, name="Bench shop", key="bench", allowed_domains=["127.0.0.1"])
         )
         db.write_sync(
             lambda c: create_user(c, email=AGENT[0], name="Bench Agent", password=AGENT[1], role="agent")

@@ -110,14 +110,14 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_create_site(args: argparse.Namespace) -> int:
+    from server.channels.store import open_site
     from server.db import Database
     from server.errors import ParleyError
-    from server.sites.store import create_site
 
     db = Database(_settings().database_url)
     try:
         site = db.write_sync(
-            lambda c: create_site(c, name=args.name, allowed_domains=args.domain, key=args.key)
+            lambda c: open_site(c, name=args.name, allowed_domains=args.domain, key=args.key)
         )
     except ParleyError as exc:
         sys.exit(f"parley: {exc.code}: {exc.message}")
@@ -131,15 +131,16 @@ def cmd_create_site(args: argparse.Namespace) -> int:
 def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """The demo site and accounts; passwords are new on every run and printed."""
     from server.accounts.store import create_user, set_password, user_by_email
+    from server.channels.store import open_site
     from server.db import Database
-    from server.sites.store import create_site, site_by_key
+    from server.sites.store import site_by_key
 
     db = Database(settings.database_url)
     accounts = []
     try:
         if db.write_sync(site_by_key, DEMO_SITE_KEY) is None:
             db.write_sync(
-                lambda c: create_site(
+                lambda c: open_site(
                     c, name="Demo shop", key=DEMO_SITE_KEY, allowed_domains=["localhost", "127.0.0.1"]
                 )
             )
@@ -177,7 +178,7 @@ DEMO_PROACTIVE = "Pricing: ask for an email after 10 s"
 
 def _demo_proactive(conn: Any) -> None:
     """A live proactive message on the demo site, so a newcomer sees one fire."""
-    from server.proactive import channels as chans
+    from server.channels.store import site_channels
     from server.proactive import store
     from server.sites.store import site_by_key
 
@@ -186,7 +187,7 @@ def _demo_proactive(conn: Any) -> None:
     if any(m.name == DEMO_PROACTIVE for m in store.site_messages(conn, site.id)):
         return
     store.seed_drafts(conn, site)
-    web = next(c.id for c in chans.site_channels(conn, site.id) if c.kind == "web")
+    web = next(c.id for c in site_channels(conn, site.id) if c.kind == "web")
     msg = store.create_message(
         conn,
         site.id,
@@ -294,9 +295,8 @@ DEMO_BOT: dict[str, Any] = {
 def _demo_bot(conn: Any, site_id: str) -> str:
     """A published bot answer that greets the demo's visitors (buttons, an email, a handoff)."""
     from server.bots import store as bots
-    from server.proactive import channels as chans
 
-    answer = chans.create_answer(conn, site_id, "Order help (demo)")
+    answer = bots.create_answer(conn, site_id, "Order help (demo)")
     bots.save_draft(conn, answer.id, site_id, {"flow": DEMO_BOT, "bot_name": "Kettle bot"})
     bots.publish(conn, answer.id, site_id)
     return answer.id

@@ -8,7 +8,8 @@ table missing here would show as one to drop.
 from sqlmodel import SQLModel
 
 from server.accounts.models import AgentPresence, LoginFailure, Session, User, UserChannel
-from server.bots.models import BotAnswerVersion, BotRun
+from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
+from server.channels.models import Channel
 from server.conversations.models import (
     Attachment,
     AttachmentBlob,
@@ -17,7 +18,7 @@ from server.conversations.models import (
     ConversationEvent,
     Message,
 )
-from server.proactive.models import BotAnswer, Channel, ProactiveDelivery, ProactiveMessage
+from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
 from server.tracking.models import PageView, TrackedEvent, Visit, Visitor, VisitorTerm
 

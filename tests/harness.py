@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 
 from server.accounts.store import create_user
+from server.channels.store import open_site
 from server.db import Database
 from server.db.migrate import upgrade
 from server.sites.models import Site
-from server.sites.store import create_site
 
 PG_ADMIN_URL = os.environ.get("PARLEY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -155,7 +155,7 @@ class Stack:
     def create_site(self, domains: list[str] | None = None, **settings: Any) -> Site:
         assert self.db is not None
         return self.db.write_sync(
-            lambda c: create_site(
+            lambda c: open_site(
                 c,
                 name="Test site",
                 allowed_domains=domains if domains is not None else ["localhost", "127.0.0.1"],

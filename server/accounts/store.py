@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.access import grant_channels
 from server.accounts.models import ROLES, SECTIONS, LoginFailure, Session, User
 from server.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, verify_password
+from server.channels.models import Channel
 from server.errors import InvalidInput, LimitExceeded, NotFound, Unauthorized
 from server.ids import utcnow
-from server.proactive.models import Channel
 
 users = User.__table__  # type: ignore[attr-defined]
 

@@ -1,3 +1,5 @@
+"""Bot answers, their published versions and their runs in conversations."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +8,26 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
-from server.ids import utcnow
+from server.ids import new_id, utcnow
+
+
+class BotAnswer(SQLModel, table=True):
+    """A bot's answer: a flow of steps (server/bots/flows.py) that proactive bot messages,
+    greeting surveys and away flows start."""
+
+    __tablename__ = "bot_answers"
+
+    id: str = Field(default_factory=lambda: new_id("ans"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
+    name: str = Field(max_length=100)
+    published: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Who the visitor sees writing.
+    bot_name: str = Field(default="Bot", max_length=60)
+    # The flow being edited (server/bots/flows.py); publishing copies it into bot_answer_versions.
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0)  # the published version; 0: never published
+    updated_at: datetime | None = Field(default=None)
 
 
 class BotAnswerVersion(SQLModel, table=True):

@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from server.bots import flows
-from server.bots.models import BotAnswerVersion, BotRun
+from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
 from server.conversations.inbox import index_visitor
 from server.errors import NotFound
-from server.proactive.models import BotAnswer
 from server.tracking.models import Visitor
 
 runs = BotRun.__table__  # type: ignore[attr-defined]

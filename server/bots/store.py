@@ -1,4 +1,4 @@
-"""Bot answers' drafts and published versions.
+"""Bot answers: created, listed, their drafts saved and published, deleted.
 
 A draft is edited freely (and validated on every save); publishing copies it
 into a new numbered version, which is what new runs use. Runs already going
@@ -12,15 +12,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from server.bots import flows
-from server.bots.models import BotAnswerVersion, BotRun
+from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
+from server.channels.store import site_channel_ids
 from server.conversations.models import Conversation
-from server.errors import InvalidInput
+from server.errors import InvalidInput, NotFound
 from server.ids import utcnow
-from server.proactive.models import BotAnswer, Channel
 
 answers = BotAnswer.__table__  # type: ignore[attr-defined]
 versions = BotAnswerVersion.__table__  # type: ignore[attr-defined]
-channels = Channel.__table__  # type: ignore[attr-defined]
 runs = BotRun.__table__  # type: ignore[attr-defined]
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 
@@ -31,12 +30,61 @@ STARTER: dict[str, Any] = {
 }
 
 
-def site_channel_ids(conn: Connection, site_id: str) -> set[str]:
-    return {r[0] for r in conn.execute(select(channels.c.id).where(channels.c.site_id == site_id))}
-
-
 def check(conn: Connection, site_id: str, flow: Any) -> dict[str, Any]:
     return flows.validate(flow, channel_ids=site_channel_ids(conn, site_id))
+
+
+def create_answer(conn: Connection, site_id: str, name: str, published: bool = False) -> BotAnswer:
+    if not 1 <= len(name.strip()) <= 100:
+        raise InvalidInput("name: 1 to 100 characters", code="invalid_message", field="name")
+    answer = BotAnswer(site_id=site_id, name=name.strip(), draft=STARTER)
+    conn.execute(insert(answers).values(answer.model_dump()))
+    if published:
+        answer.version = publish(conn, answer.id, site_id)
+        answer.published = True
+    return answer
+
+
+def site_answers(conn: Connection, site_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(answers).where(answers.c.site_id == site_id).order_by(answers.c.name))
+    return [public(dict(r)) for r in rows.mappings()]
+
+
+def site_of(conn: Connection, answer_id: str) -> str:
+    site_id = conn.execute(select(answers.c.site_id).where(answers.c.id == answer_id)).scalar()
+    if site_id is None:
+        raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
+    return str(site_id)
+
+
+def answer(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
+    row = (
+        conn.execute(select(answers).where(answers.c.id == answer_id, answers.c.site_id == site_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no bot answer {answer_id!r} on this site", code="bot_answer_not_found")
+    return BotAnswer.model_validate(dict(row))
+
+
+def answer_public(conn: Connection, answer_id: str) -> dict[str, Any]:
+    return public(dict(conn.execute(select(answers).where(answers.c.id == answer_id)).mappings().one()))
+
+
+def unpublish(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
+    """New runs stop starting it; returns the answer as it was."""
+    found = answer(conn, answer_id, site_id)
+    conn.execute(update(answers).where(answers.c.id == found.id).values(published=False))
+    return found
+
+
+def delete_answer(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
+    """Its runs stop (their conversations wait for agents); returns what it was."""
+    found = answer(conn, answer_id, site_id)
+    forget(conn, found.id)
+    conn.execute(delete(answers).where(answers.c.id == found.id))
+    return found
 
 
 def save_draft(conn: Connection, answer_id: str, site_id: str, changes: dict[str, Any]) -> None:

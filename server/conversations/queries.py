@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, func, select
 
+from server.channels.models import Channel
 from server.conversations.frames import conversation_summary, event_frame
 from server.conversations.models import Conversation, ConversationEvent, Message
 from server.errors import NotFound
-from server.proactive.models import Channel
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
 from server.bots import runtime
+from server.channels.models import Channel
 from server.conversations import attachments, automation, workflow
 from server.conversations import statements as sql
 from server.conversations.events import (
@@ -33,7 +34,6 @@ from server.conversations.frames import conversation_summary
 from server.conversations.models import STATUSES, Conversation, ConversationEvent, Message
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, new_id, utcnow
-from server.proactive.models import Channel
 
 conversations = Conversation.__table__  # type: ignore[attr-defined]
 messages = Message.__table__  # type: ignore[attr-defined]

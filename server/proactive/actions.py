@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.channels.store import site_channels
 from server.conversations import actions as conversations
 from server.conversations.events import Author
 from server.errors import InvalidInput
-from server.proactive import channels as chans
 from server.proactive import store
 from server.proactive.models import ProactiveMessage
 from server.services import Services
@@ -24,7 +24,7 @@ async def _message_of(services: Services, visitor_id: str, delivery_id: str) -> 
         msg = store.message(c, delivery["message_id"])
         chan = None
         if msg.channel_id:
-            found = [ch for ch in chans.site_channels(c, msg.site_id) if ch.id == msg.channel_id]
+            found = [ch for ch in site_channels(c, msg.site_id) if ch.id == msg.channel_id]
             chan = found[0] if found else None
         return delivery, (msg, chan)
 

@@ -21,10 +21,12 @@ from typing import Any
 from sqlalchemy import Connection as Db
 from sqlalchemy import func, select
 
+from server.channels.models import Channel
+from server.channels.store import channels, site_channels
 from server.ids import iso, new_id, utcnow
 from server.proactive import rules, store
-from server.proactive.channels import site_channels
-from server.proactive.models import Channel, ProactiveMessage
+from server.proactive.models import ProactiveMessage
+from server.proactive.store import messages
 from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
 from server.sites.hours import Hours
@@ -250,9 +252,6 @@ class Engine:
 
 
 def _load(conn: Db, site: Site) -> SiteRules:
-    from server.proactive.channels import channels
-    from server.proactive.store import messages
-
     rows = conn.execute(
         select(messages, channels.c.kind.label("channel_kind"))
         .join(channels, channels.c.id == messages.c.channel_id)

@@ -1,4 +1,4 @@
-"""Channels, bot answers, proactive messages and their deliveries."""
+"""Proactive messages and their deliveries."""
 
 from __future__ import annotations
 
@@ -10,43 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
 
-CHANNEL_KINDS = ("web", "sdk")
 STATUSES = ("draft", "live", "paused", "error")
-
-
-class Channel(SQLModel, table=True):
-    """Where proactive messages go: a site's web widget or its mobile SDK apps."""
-
-    __tablename__ = "channels"
-
-    id: str = Field(default_factory=lambda: new_id("chn"), primary_key=True, max_length=40)
-    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
-    kind: str = Field(max_length=10)  # web | sdk
-    name: str = Field(max_length=100)
-    enabled: bool = Field(default=True)
-    # The default sender: who proactive messages on this channel come from.
-    sender_name: str = Field(default="", max_length=100)
-    sender_avatar_url: str | None = Field(default=None, max_length=2048)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class BotAnswer(SQLModel, table=True):
-    """A bot's answer: a flow of steps (server/bots/flows.py) that proactive bot messages,
-    greeting surveys and away flows start."""
-
-    __tablename__ = "bot_answers"
-
-    id: str = Field(default_factory=lambda: new_id("ans"), primary_key=True, max_length=40)
-    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
-    name: str = Field(max_length=100)
-    published: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=utcnow)
-    # Who the visitor sees writing.
-    bot_name: str = Field(default="Bot", max_length=60)
-    # The flow being edited (server/bots/flows.py); publishing copies it into bot_answer_versions.
-    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    version: int = Field(default=0)  # the published version; 0: never published
-    updated_at: datetime | None = Field(default=None)
 
 
 class ProactiveMessage(SQLModel, table=True):

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.bots.store import answers
+from server.channels.store import channels, site_channels
 from server.errors import InvalidInput, NotFound, ParleyError
 from server.ids import iso, new_id, utcnow
 from server.proactive import rules
-from server.proactive.channels import answers, channels, site_channels
 from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
 from server.tracking.models import Visit
@@ -165,6 +166,27 @@ def problem(conn: Connection, msg: ProactiveMessage) -> str | None:
     if not msg.trigger:
         return "choose when it triggers"
     return None
+
+
+def stop_dependents(
+    conn: Connection, *, reason: str, channel_id: str | None = None, answer_id: str | None = None
+) -> list[str]:
+    """Live and paused messages that go through a channel, or start a bot answer, that just
+    went away stop, with the reason; returns their ids."""
+    where = messages.c.channel_id == channel_id if channel_id else messages.c.bot_answer_id == answer_id
+    ids = [
+        r[0]
+        for r in conn.execute(
+            select(messages.c.id).where(where, messages.c.status.in_(("live", "paused")))
+        ).all()
+    ]
+    if ids:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(ids))
+            .values(status="error", error_reason=reason[:300], updated_at=utcnow())
+        )
+    return ids
 
 
 def create_message(conn: Connection, site_id: str, data: dict[str, Any]) -> ProactiveMessage:

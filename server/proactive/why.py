@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from server.channels.store import site_channels
 from server.errors import InvalidInput
 from server.ids import iso, utcnow
-from server.proactive import channels as chans
 from server.proactive import rules, store
 from server.proactive.engine import DEFAULT_CAP, visit_events
 from server.sites.hours import Hours
@@ -143,7 +143,7 @@ def explain(
     hours = Hours.parse(settings.get("business_hours"))
     cap = int(settings.get("cap_per_visit", DEFAULT_CAP))
     shown = store.shown_this_visit(conn, visit_id) if visit_id else 0
-    channels = {c.id: c for c in chans.site_channels(conn, site.id)}
+    channels = {c.id: c for c in site_channels(conn, site.id)}
     checks = []
     live = [m for m in store.site_messages(conn, site.id) if m.status == "live"]
     for msg in sorted(live, key=lambda m: (m.priority, m.created_at)):

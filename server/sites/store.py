@@ -39,9 +39,6 @@ def create_site(
         identity_secret=secrets.token_urlsafe(32),
     )
     conn.execute(insert(sites).values(site.model_dump()))
-    from server.proactive.channels import create_channels
-
-    create_channels(conn, site)
     return site
 
 

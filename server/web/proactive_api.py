@@ -11,8 +11,7 @@ from starlette.responses import JSONResponse, Response
 from server.bots import flows
 from server.bots import store as bots
 from server.errors import InvalidInput, NotFound
-from server.proactive import channels as chans
-from server.proactive import store, why
+from server.proactive import admin, store, why
 from server.services import Services, services_of
 from server.sites.hours import Hours
 from server.sites.models import Site
@@ -114,7 +113,7 @@ async def settings_api(request: Request) -> Response:
 
 
 def _save_settings(conn: Any, site_id: str, proactive: dict[str, Any]) -> None:
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
     settings = dict(conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar_one())
     settings["proactive"] = proactive
@@ -125,7 +124,7 @@ async def channels_api(request: Request) -> Response:
     await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
-    found = await services.db.read(lambda c: chans.site_channels(c, site.id))
+    found = await admin.site_channels(services.db, site.id)
     return JSONResponse({"channels": [c.model_dump(mode="json") for c in found]})
 
 
@@ -134,21 +133,9 @@ async def channel_api(request: Request) -> Response:
     await signed_in(request, "proactive")
     services = services_of(request)
     channel_id = request.path_params["id"]
-    site_id = await services.db.read(lambda c: _channel_site(c, channel_id))
-    if request.method == "DELETE":
-        broken = await services.db.write(lambda c: chans.delete_channel(c, channel_id, site_id))
-    else:
-        body = await read_object(request)
-        broken = await services.db.write(lambda c: chans.update_channel(c, channel_id, site_id, body))
-    await services.proactive.changed(site_id)
+    body = None if request.method == "DELETE" else await read_object(request)
+    broken = await admin.change_channel(services.db, services.proactive, channel_id, body)
     return JSONResponse({"messages_with_errors": broken})
-
-
-def _channel_site(conn: Any, channel_id: str) -> str:
-    site_id = conn.execute(select(chans.channels.c.site_id).where(chans.channels.c.id == channel_id)).scalar()
-    if site_id is None:
-        raise NotFound(f"no channel {channel_id!r}", code="channel_not_found")
-    return str(site_id)
 
 
 async def answers_api(request: Request) -> Response:
@@ -160,33 +147,9 @@ async def answers_api(request: Request) -> Response:
         body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             raise InvalidInput('send {"name": "…", "published": true}', code="invalid_input")
-        made = await services.db.write(
-            lambda c: chans.create_answer(c, site.id, body["name"], bool(body.get("published")))
-        )
+        made = await admin.create_answer(services.db, site.id, body["name"], bool(body.get("published")))
         return JSONResponse(made.model_dump(mode="json"), status_code=201)
-    rows = await services.db.read(
-        lambda c: [
-            dict(r)
-            for r in c.execute(
-                select(chans.answers).where(chans.answers.c.site_id == site.id).order_by(chans.answers.c.name)
-            ).mappings()
-        ]
-    )
-    return JSONResponse({"answers": [bots.public(r) for r in rows]})
-
-
-async def _answer_site(services: Services, answer_id: str) -> str:
-    site_id: str | None = await services.db.read(
-        lambda c: c.execute(select(chans.answers.c.site_id).where(chans.answers.c.id == answer_id)).scalar()
-    )
-    if site_id is None:
-        raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
-    return site_id
-
-
-def _answer(conn: Any, answer_id: str) -> dict[str, Any]:
-    row = conn.execute(select(chans.answers).where(chans.answers.c.id == answer_id)).mappings().one()
-    return bots.public(dict(row))
+    return JSONResponse({"answers": await admin.site_answers(services.db, site.id)})
 
 
 async def preview_api(request: Request) -> Response:
@@ -196,9 +159,9 @@ async def preview_api(request: Request) -> Response:
     await signed_in(request, "proactive")
     services = services_of(request)
     answer_id = request.path_params["id"]
-    site_id = await _answer_site(services, answer_id)
+    site_id = await admin.answer_site(services.db, answer_id)
     body = await read_object(request)
-    draft = (await services.db.read(lambda c: _answer(c, answer_id)))["draft"]
+    draft = (await admin.answer(services.db, answer_id))["draft"]
     flow = await services.db.read(lambda c: bots.check(c, site_id, body.get("flow", draft)))
     raw = body.get("contact")
     given: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -243,12 +206,11 @@ async def answer_api(request: Request) -> Response:
     await signed_in(request, "proactive")
     services = services_of(request)
     answer_id = request.path_params["id"]
-    site_id = await _answer_site(services, answer_id)
+    await admin.answer_site(services.db, answer_id)
     if request.method == "GET":
-        return JSONResponse(await services.db.read(lambda c: _answer(c, answer_id)))
-    if request.method == "DELETE":
-        broken = await services.db.write(lambda c: chans.delete_answer(c, answer_id, site_id))
-    else:
+        return JSONResponse(await admin.answer(services.db, answer_id))
+    body = None
+    if request.method == "PATCH":
         body = await read_object(request)
         unknown = sorted(set(body) - {"flow", "name", "bot_name", "published"})
         if unknown or ("published" in body and not isinstance(body["published"], bool)):
@@ -256,17 +218,8 @@ async def answer_api(request: Request) -> Response:
                 'send any of {"flow": {...}, "name": "…", "bot_name": "…", "published": true|false}',
                 code="invalid_input",
             )
-
-        def change(c: Any) -> list[str]:
-            bots.save_draft(c, answer_id, site_id, body)
-            if "published" in body:
-                return chans.set_answer_published(c, answer_id, site_id, body["published"])
-            return []
-
-        broken = await services.db.write(change)
-    await services.proactive.changed(site_id)
-    if request.method == "PATCH":
-        found = await services.db.read(lambda c: _answer(c, answer_id))
+    found, broken = await admin.change_answer(services.db, services.proactive, answer_id, body)
+    if found is not None:
         return JSONResponse({**found, "messages_with_errors": broken})
     return JSONResponse({"messages_with_errors": broken})
 

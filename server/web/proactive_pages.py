@@ -19,8 +19,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server import untrusted
 from server.accounts.models import User
+from server.bots import store as bots
+from server.channels.store import site_channels
 from server.errors import InvalidInput, NotFound, ParleyError, Unauthorized
-from server.proactive import channels as chans
 from server.proactive import rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
@@ -104,7 +105,7 @@ async def list_page(request: Request, user: User) -> Response:
         return (
             store.site_messages(conn, site.id),
             store.counters(conn, site.id),
-            chans.site_channels(conn, site.id),
+            site_channels(conn, site.id),
         )
 
     messages, counts, channels = await services.db.write(load)
@@ -156,7 +157,7 @@ async def create_page(request: Request, user: User) -> Response:
     name = str(form.get("name") or "New proactive message")
 
     def make(conn: Any) -> Any:
-        web = next((c.id for c in chans.site_channels(conn, site.id) if c.kind == "web"), None)
+        web = next((c.id for c in site_channels(conn, site.id) if c.kind == "web"), None)
         return store.create_message(conn, site.id, {"name": name, "channel_id": web})
 
     msg = await services.db.write(make)
@@ -220,13 +221,11 @@ async def edit_page(request: Request, user: User) -> Response:
         from server.sites.store import site_by_id
 
         fresh = store.message(conn, message_id)
-        answers = conn.execute(
-            select(chans.answers).where(chans.answers.c.site_id == fresh.site_id)
-        ).mappings()
+        answers = conn.execute(select(bots.answers).where(bots.answers.c.site_id == fresh.site_id)).mappings()
         return {
             "msg": fresh,
             "site": site_by_id(conn, fresh.site_id),
-            "channels": chans.site_channels(conn, fresh.site_id),
+            "channels": site_channels(conn, fresh.site_id),
             "answers": [dict(a) for a in answers],
             "counters": store.counters(conn, fresh.site_id).get(fresh.id),
             "daily": store.daily(conn, fresh.id),

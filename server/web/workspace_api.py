@@ -14,13 +14,13 @@ from server.accounts import actions as accounts
 from server.accounts.access import Access, channels_of, sections_of
 from server.accounts.models import AgentPresence, User
 from server.accounts.store import list_users
+from server.bots.models import BotAnswer
+from server.channels.store import site_channels
 from server.conversations import actions, queries, workflow
 from server.conversations.events import Author
 from server.conversations.models import CannedResponse
 from server.errors import Forbidden, InvalidInput, NotFound
 from server.ids import utcnow
-from server.proactive.channels import site_channels
-from server.proactive.models import BotAnswer
 from server.services import services_of
 from server.sites.store import sites
 from server.tracking.models import PageView, Visit

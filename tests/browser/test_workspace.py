@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
-from server.proactive.channels import site_channels
+from server.channels.store import site_channels
 from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import Widget
 from tests.harness import Stack

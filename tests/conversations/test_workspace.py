@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from parley_client import AgentClient, VisitorClient
-from server.proactive.channels import site_channels
+from server.channels.store import site_channels
 from tests.conftest import BACKENDS
 from tests.harness import Stack, build_stack
 from tests.helpers import event_in, hello, raw_visitor, sign_in, visitor

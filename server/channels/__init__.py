@@ -1,0 +1,1 @@
+"""Channels: where conversations come from and proactive messages go (web widget, SDK apps)."""
