@@ -26,11 +26,12 @@ from bench.servers import parley_env, parley_server
 from server.accounts.store import create_user
 from server.channels.store import open_site
 from server.config import load_settings
-from server.conversations.inbox import terms_of
+from server.contacts.models import Visitor, VisitorTerm
+from server.contacts.search import terms_of
 from server.conversations.models import Conversation, Message
 from server.db import Database
 from server.db.migrate import upgrade
-from server.tracking.models import Visit, Visitor, VisitorTerm
+from server.tracking.models import Visit
 
 FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gabriela", "Hugo", "Irene", "Joao"]
 FIRST += ["Karla", "Luis", "Marta", "Nuno", "Olga", "Pedro", "Rita", "Sara", "Tiago", "Vera"]

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 from server.accounts.models import AgentPresence, LoginFailure, Session, User, UserChannel
 from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
 from server.channels.models import Channel
+from server.contacts.models import Visitor, VisitorTerm
 from server.conversations.models import (
     Attachment,
     AttachmentBlob,
@@ -20,7 +21,7 @@ from server.conversations.models import (
 )
 from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
-from server.tracking.models import PageView, TrackedEvent, Visit, Visitor, VisitorTerm
+from server.tracking.models import PageView, TrackedEvent, Visit
 
 metadata = SQLModel.metadata
 

@@ -16,9 +16,9 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from server.bots import flows
 from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
-from server.conversations.inbox import index_visitor
+from server.contacts.models import Visitor
+from server.contacts.search import index_visitor
 from server.errors import NotFound
-from server.tracking.models import Visitor
 
 runs = BotRun.__table__  # type: ignore[attr-defined]
 versions = BotAnswerVersion.__table__  # type: ignore[attr-defined]

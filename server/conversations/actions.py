@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from server.conversations import store
+from server.contacts.store import Identified
+from server.conversations import merge, store
 from server.conversations.events import Author, Change
 from server.db import Database
 from server.errors import InvalidInput
@@ -155,6 +156,15 @@ async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, acti
             },
         }
     )
+
+
+async def identify(db: Database, bus: Bus, **identity: Any) -> Identified:
+    """What the host site (or the visitor) says about who this is; a merge moves the
+    browser's conversations to the contact, and every moved one is published."""
+    result, moved = await db.write(lambda conn: merge.identify(conn, **identity))
+    for change in moved:
+        await _publish(bus, change)
+    return result
 
 
 async def start_from_proactive(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from server.channels.store import site_channels
+from server.contacts import store as contacts
 from server.conversations import actions as conversations
 from server.conversations.events import Author
 from server.errors import InvalidInput
 from server.proactive import store
 from server.proactive.models import ProactiveMessage
 from server.services import Services
-from server.tracking import reports
 
 
 async def seen(services: Services, visitor_id: str, delivery_id: str, column: str) -> bool:
@@ -54,18 +54,17 @@ async def reply(
         raise InvalidInput("please tell us your name", code="name_required", delivery_id=delivery_id)
     if "email" in msg.asks_for:
         try:
-            reports.check_email(email or "")
+            contacts.check_email(email or "")
         except InvalidInput as exc:  # name the delivery, so the widget asks again in place
             raise InvalidInput(exc.message, code=exc.code, delivery_id=delivery_id) from None
-    await services.db.write(
-        lambda c: reports.identify(
-            c,
-            visitor_id=visitor_id,
-            user_id=None,
-            name=name if "name" in msg.asks_for else None,
-            email=email if "email" in msg.asks_for else None,
-            verified=False,
-        )
+    await conversations.identify(
+        services.db,
+        services.bus,
+        visitor_id=visitor_id,
+        user_id=None,
+        name=name if "name" in msg.asks_for else None,
+        email=email if "email" in msg.asks_for else None,
+        verified=False,
     )
     return await _open(
         services,

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from server.channels.models import Channel
 from server.channels.store import channels, site_channels
+from server.contacts.models import Visitor
 from server.ids import iso, new_id, utcnow
 from server.proactive import rules, store
 from server.proactive.models import ProactiveMessage
@@ -31,7 +32,7 @@ from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
 from server.sites.hours import Hours
 from server.sites.models import Site
-from server.tracking.models import TrackedEvent, Visit, Visitor
+from server.tracking.models import TrackedEvent, Visit
 
 log = logging.getLogger(__name__)
 events_table = TrackedEvent.__table__  # type: ignore[attr-defined]

@@ -14,14 +14,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from server.channels.store import site_channels
+from server.contacts.models import Visitor
+from server.contacts.store import visitors
 from server.errors import InvalidInput
 from server.ids import iso, utcnow
 from server.proactive import rules, store
 from server.proactive.engine import DEFAULT_CAP, visit_events
 from server.sites.hours import Hours
 from server.sites.models import Site
-from server.tracking.models import PageView, Visitor
-from server.tracking.store import current_visit, visitors
+from server.tracking.models import PageView
+from server.tracking.store import current_visit
 
 page_views = PageView.__table__  # type: ignore[attr-defined]
 

@@ -1,4 +1,4 @@
-"""Visitors and visits: who is this, and is this a new visit?"""
+"""Visits: which contact is this hello, and is this a new visit?"""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Connection, insert, select, update
 from user_agents import parse as parse_user_agent
 
+from server.contacts.models import Visitor
 from server.ids import utcnow
-from server.tracking.models import Visit, Visitor
+from server.tracking.models import Visit
 
 visitors = Visitor.__table__  # type: ignore[attr-defined]
 visits = Visit.__table__  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from server.contacts import store as contacts
 from server.conversations import actions, queries
 from server.conversations.events import Author
 from server.errors import NotFound
@@ -136,7 +137,7 @@ class VisitorSession(Session):
                 "protocol": 1,
                 "token": services.tokens.visitor_token(visitor.id, self.site.id),
                 "visitor": {
-                    **reports.visitor_public(visitor),
+                    **contacts.visitor_public(visitor),
                     "new": is_new,
                     "visit_count": visitor.visit_count,
                 },
@@ -256,7 +257,7 @@ class VisitorSession(Session):
     async def visitor_set(self, conn: Connection, frame: VisitorSet) -> None:
         visitor_id = _visitor_of(conn)
         merged = await self.services.db.write(
-            lambda c: reports.set_attributes(c, visitor_id=visitor_id, attributes=frame.attributes)
+            lambda c: contacts.set_attributes(c, visitor_id=visitor_id, attributes=frame.attributes)
         )
         if conn.proactive is not None:
             conn.proactive.attributes = merged
@@ -265,7 +266,7 @@ class VisitorSession(Session):
         verified = False
         visitor_id = _visitor_of(conn)
         if frame.user_id is not None:
-            verified = reports.hash_valid(self.site.identity_secret, frame.user_id, frame.user_hash)
+            verified = contacts.hash_valid(self.site.identity_secret, frame.user_id, frame.user_hash)
             if not verified and (
                 frame.user_hash is not None or widget.settings_of(self.site)["require_identity"]
             ):
@@ -274,21 +275,20 @@ class VisitorSession(Session):
                     "identify needs user_hash = hex HMAC-SHA256 of user_id with the site's identity secret",
                     code="identity_unverified",
                 )
-        result = await self.services.db.write(
-            lambda c: reports.identify(
-                c,
-                visitor_id=visitor_id,
-                user_id=frame.user_id,
-                name=frame.name,
-                email=frame.email,
-                phone=frame.phone,
-                verified=verified,
-            )
+        result = await actions.identify(
+            self.services.db,
+            self.services.bus,
+            visitor_id=visitor_id,
+            user_id=frame.user_id,
+            name=frame.name,
+            email=frame.email,
+            phone=frame.phone,
+            verified=verified,
         )
         visitor = result.visitor
         answer: dict[str, Any] = {
             "type": "visitor.identified",
-            "visitor": reports.visitor_public(visitor),
+            "visitor": contacts.visitor_public(visitor),
             "merged": result.merged,
         }
         if result.merged:

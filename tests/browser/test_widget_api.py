@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from server.contacts.store import user_hash
 from server.sites.models import Site
-from server.tracking.reports import user_hash
 from tests.browser.conftest import Shop
 from tests.browser.widget import Widget
 from tests.harness import Stack

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from parley_client import Socket
+from server.contacts.store import user_hash
 from server.sites.models import Site
-from server.tracking.reports import user_hash
 from tests.harness import Stack
-from tests.helpers import hello, raw_visitor, sign_in
+from tests.helpers import agent, event_in, hello, raw_visitor, sign_in
 
 pytestmark = pytest.mark.anyio
 
@@ -117,6 +117,29 @@ async def test_identify_merges_only_verified_users(stack: Stack) -> None:
     assert (await laptop.expect("error"))["code"] == "identity_unverified"
     for sock in (laptop, guess, phone, again):
         await sock.close()
+
+
+async def test_a_merge_tells_open_sockets_where_the_conversation_went(stack: Stack) -> None:
+    site = stack.create_site()
+    good = user_hash(site.identity_secret, "u-7")
+    laptop, first = await _visitor(stack, site)
+    await laptop.send({"type": "visitor.identify", "user_id": "u-7", "user_hash": good})
+    await laptop.expect("visitor.identified")
+    ana = await agent(stack)
+    phone, _ = await _visitor(stack, site)
+    await phone.send({"type": "message.send", "client_id": "m1", "text": "from the phone"})
+    conversation_id = (await phone.expect("ack"))["conversation_id"]
+    await phone.send({"type": "visitor.identify", "user_id": "u-7", "user_hash": good})
+    assert (await phone.expect("visitor.identified"))["merged"] is True
+
+    moved = await event_in(ana, conversation_id, "conversation.updated")
+    assert moved["visitor_id"] == first["visitor"]["id"] and moved["status"] == "open"
+    # The contact's other browser hears of its conversation at once.
+    told = await laptop.expect(lambda f: f.get("conversation_id") == conversation_id)
+    assert told["type"] == "conversation.updated" and told["seq"] == moved["seq"]
+    for sock in (laptop, phone):
+        await sock.close()
+    await ana.close()
 
 
 async def test_a_site_that_requires_verification_refuses_unsigned_user_ids(stack: Stack) -> None:

@@ -1,0 +1,61 @@
+"""Who a visitor is: the contact, and what it can be found by."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, text
+from sqlmodel import Field, SQLModel
+
+from server.ids import new_id, utcnow
+
+
+class Visitor(SQLModel, table=True):
+    __tablename__ = "visitors"
+    __table_args__ = (
+        Index(
+            "ux_visitors_site_verified_user",
+            "site_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("verified"),
+            postgresql_where=text("verified"),
+        ),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    locale: str | None = Field(default=None, max_length=35)
+    timezone: str | None = Field(default=None, max_length=64)
+    client_kind: str = Field(default="web", max_length=20)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The host site's own id for this person, from Parley('identify'); unique
+    # per site among verified visitors (a partial index), so that a verified
+    # user is one contact across browsers and devices.
+    phone: str | None = Field(default=None, max_length=40)
+    phone_digits: str | None = Field(default=None, max_length=20)
+    user_id: str | None = Field(default=None, max_length=255)
+    verified: bool = Field(default=False)
+    visit_count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class VisitorTerm(SQLModel, table=True):
+    """One searchable piece of a visitor (server/contacts/search.py explains the kinds)."""
+
+    __tablename__ = "visitor_terms"
+    __table_args__ = (Index("ix_visitor_terms_visitor_term", "visitor_id", "term"),)
+
+    # Byte order on PostgreSQL ("C"): a prefix's terms sit side by side in the index.
+    term: str = Field(
+        sa_column=Column(
+            String(120).with_variant(String(120, collation="C"), "postgresql"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    visitor_id: str = Field(primary_key=True, foreign_key="visitors.id", max_length=40)
