@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from server.bots.waits import bot_waits
 from server.config import Settings
-from server.conversations.housekeeping import Housekeeper
+from server.conversations import housekeeping
 from server.db import Database
 from server.proactive.engine import Engine
 from server.realtime.bus import Bus, Envelope, bus_from_url
 from server.realtime.connection import Connection
 from server.realtime.hub import Hub
 from server.realtime.limits import KeyedBuckets
+from server.scheduler import Scheduler
 from server.sites.models import Site
 from server.sites.store import site_by_key
 from server.tokens import Tokens
@@ -66,7 +69,7 @@ class Services:
     sites: SiteCache
     ip_messages: KeyedBuckets
     proactive: Engine
-    housekeeper: Housekeeper
+    scheduler: Scheduler
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -83,7 +86,7 @@ class Services:
         sites = SiteCache(db, bus)
         hub.control_hooks["site.changed"] = sites.forget
         return cls(
-            housekeeper=Housekeeper(db, bus, hub, settings.history_prune_interval_s),
+            scheduler=_scheduler(db, bus, hub, settings),
             settings=settings,
             db=db,
             bus=bus,
@@ -97,13 +100,34 @@ class Services:
     async def start(self) -> None:
         await self.bus.connect()
         await self.hub.start()
-        await self.housekeeper.start()
+        await self.scheduler.start()
 
     async def stop(self) -> None:
-        await self.housekeeper.stop()
+        await self.scheduler.stop()
         await self.hub.stop()
         await self.bus.disconnect()
         self.db.close()
+
+
+def _scheduler(db: Database, bus: Bus, hub: Hub, settings: Settings) -> Scheduler:
+    """Each part's periodic work, in the order it runs every tick."""
+    scheduler = Scheduler()
+    presence = housekeeping.Presence(
+        db, lambda: dict(Counter(a.user_id for a in hub.agents if a.user_id and not a.closed))
+    )
+
+    def agent_came_or_went(conn: Connection) -> None:
+        if conn.kind == "agent":
+            presence.changed()
+            scheduler.nudge()
+
+    hub.join_hooks.append(agent_came_or_went)
+    hub.leave_hooks.append(agent_came_or_went)
+    scheduler.add("presence", presence.step, on_stop=presence.clear)
+    scheduler.add("snooze wake-ups", housekeeping.snooze_wakes(db, bus))
+    scheduler.add("bot waits", bot_waits(db, bus))
+    scheduler.add("history pruning", housekeeping.Pruner(db, settings.history_prune_interval_s).step)
+    return scheduler
 
 
 def services_of(conn: HTTPConnection) -> Services:
