@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-SOURCE = Path(__file__).resolve().parents[1] / "demo_site"
+SOURCE = Path(__file__).resolve().parents[2] / "demo_site"
 PAGES = {"": "home", "pricing": "pricing", "product": "product", "checkout": "checkout", "app": "app"}
 
 

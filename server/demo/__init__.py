@@ -1,0 +1,1 @@
+"""The demo: its seed data (``./dev demo``) and the shop site that embeds the widget."""
