@@ -9,14 +9,16 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from server.accounts.access import access_of
+from server.accounts.store import session_user, user_by_id
 from server.bots.waits import bot_waits
 from server.config import Settings
-from server.conversations import housekeeping
+from server.conversations import housekeeping, queries
 from server.db import Database
 from server.proactive.engine import Engine
 from server.realtime.bus import Bus, Envelope, bus_from_url
 from server.realtime.connection import Connection
-from server.realtime.hub import Hub
+from server.realtime.hub import Hub, Readers
 from server.realtime.limits import KeyedBuckets
 from server.scheduler import Scheduler
 from server.sites.models import Site
@@ -75,7 +77,7 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
         bus = bus_from_url(settings.bus_url)
-        hub = Hub(db, bus, settings)
+        hub = Hub(bus, settings, _readers(db))
 
         async def send(conn: Connection, frame: dict[str, Any]) -> None:
             hub.enqueue(conn, frame)
@@ -107,6 +109,37 @@ class Services:
         await self.hub.stop()
         await self.bus.disconnect()
         self.db.close()
+
+
+def _readers(db: Database) -> Readers:
+    """What the hub needs to read, from accounts and conversations."""
+
+    async def session_valid(conn: Connection) -> bool:
+        def valid(c: Any) -> bool:
+            user, live = session_user(c, conn.user_id or "", conn.session_id or "")
+            return bool(
+                live
+                and user is not None
+                and conn.user is not None
+                and user.is_active
+                and user.session_version == conn.user.session_version
+            )
+
+        return bool(await db.read(valid))
+
+    async def access(user_id: str) -> Any:
+        def load(c: Any) -> Any:
+            user = user_by_id(c, user_id)
+            return None if user is None else access_of(c, user)
+
+        return await db.read(load)
+
+    async def replay_window(
+        conversation_id: str, after: int, limit: int, up_to: int | None
+    ) -> dict[str, Any] | None:
+        return await db.read(queries.replay_window, conversation_id, after, limit, up_to)
+
+    return Readers(session_valid=session_valid, access=access, replay_window=replay_window)
 
 
 def _scheduler(db: Database, bus: Bus, hub: Hub, settings: Settings) -> Scheduler:

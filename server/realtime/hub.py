@@ -15,14 +15,11 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from server.accounts.access import access_of
-from server.accounts.store import session_user, user_by_id
 from server.config import Settings
-from server.conversations import queries
-from server.db import Database
 from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, dumps, error_frame
 from server.realtime.bus import Bus, Envelope
 from server.realtime.connection import Connection
@@ -37,9 +34,22 @@ AGENTS_ONLY = frozenset({"note.created"})
 MAX_OUTBOX = 2000
 
 
+@dataclass(frozen=True)
+class Readers:
+    """What the hub reads from the product, handed in when the services are built, so
+    that realtime/ imports no part of it."""
+
+    # Whether an agent socket's session is still signed in, active and current.
+    session_valid: Callable[[Connection], Awaitable[bool]]
+    # A user's grants now (an ``Access``), or None when the user is gone.
+    access: Callable[[str], Awaitable[Any]]
+    # (conversation id, after, limit, up to) -> the replay window, or None: no such conversation.
+    replay_window: Callable[[str, int, int, int | None], Awaitable[dict[str, Any] | None]]
+
+
 class Hub:
-    def __init__(self, db: Database, bus: Bus, settings: Settings) -> None:
-        self.db = db
+    def __init__(self, bus: Bus, settings: Settings, readers: Readers) -> None:
+        self.readers = readers
         self.bus = bus
         self.settings = settings
         self.connections: set[Connection] = set()
@@ -165,27 +175,12 @@ class Hub:
 
     async def _recheck(self, conn: Connection) -> None:
         """Close an agent socket whose session ended or was revoked while the bus was away."""
-
-        def valid(c: Any) -> bool:
-            user, live = session_user(c, conn.user_id or "", conn.session_id or "")
-            return bool(
-                live
-                and user is not None
-                and user.is_active
-                and user.session_version == conn.user.session_version
-            )
-
-        if not conn.closed and conn.user is not None and not await self.db.read(valid):
+        if not conn.closed and conn.user is not None and not await self.readers.session_valid(conn):
             await self._revoke(conn)
 
     async def _reload_access(self, conn: Connection) -> None:
         """An admin changed what the user may see: later envelopes follow the new grants."""
-
-        def load(c: Any) -> Any:
-            user = user_by_id(c, conn.user_id or "")
-            return None if user is None else access_of(c, user)
-
-        access = await self.db.read(load)
+        access = await self.readers.access(conn.user_id or "")
         if access is not None and not conn.closed:
             conn.access = access
             conn.user = access.user
@@ -278,9 +273,7 @@ class Hub:
         self, conn: Connection, conversation_id: str, after: int, up_to: int | None = None
     ) -> None:
         """Send what a socket missed after ``after``, or tell it to refetch."""
-        window = await self.db.read(
-            queries.replay_window, conversation_id, after, self.settings.replay_limit, up_to
-        )
+        window = await self.readers.replay_window(conversation_id, after, self.settings.replay_limit, up_to)
         if (
             window is None
             or (conn.kind == "visitor" and window["visitor_id"] != conn.visitor_id)
