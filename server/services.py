@@ -11,9 +11,10 @@ from starlette.requests import HTTPConnection
 
 from server.accounts.access import access_of
 from server.accounts.store import session_user, user_by_id
+from server.bots.automation import TURNS
 from server.bots.waits import bot_waits
 from server.config import Settings
-from server.conversations import housekeeping, queries
+from server.conversations import automation, housekeeping, queries
 from server.db import Database
 from server.proactive.engine import Engine
 from server.realtime.bus import Bus, Envelope, bus_from_url
@@ -75,6 +76,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        automation.use_bots(TURNS)  # bots' turns run inside conversations' transactions
         db = Database(settings.database_url)
         bus = bus_from_url(settings.bus_url)
         hub = Hub(bus, settings, _readers(db))

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
-from server.bots import runtime
 from server.channels.models import Channel
 from server.conversations import attachments, automation, workflow
 from server.conversations import statements as sql
@@ -199,10 +198,10 @@ def post_message(
         )
     seq = appender.append("message.created", author_data(author), message)
     if author.type == "visitor":
-        if not automation.bot_turn(appender, conn, text) and arrived:
+        if not automation.bots().turn(appender, conn, text) and arrived:
             automation.arrival(appender, conn, greet=created)
     elif author.type == "agent" and appender.state.get("bot_active"):
-        runtime.stop(conn, row["id"])  # a person took over
+        automation.bots().stop(conn, row["id"])  # a person took over
         appender.set(bot_active=False)
     summary = appender.flush()
     ack = _ack({**message, "seq": seq, "conversation_id": row["id"], "created_at": appender.now}, False)
@@ -287,7 +286,7 @@ def update_conversation(
     elif status == "closed" and state["status"] != "closed":
         appender.set(status="closed", closed_at=appender.now, closed_by=by.id, snoozed_until=None)
         if state.get("bot_active"):
-            runtime.stop(conn, state["id"])
+            automation.bots().stop(conn, state["id"])
             appender.set(bot_active=False)
         if workflow.site_policy(conn, state["site_id"]).closing == "drop" and assignee_id is UNSET:
             appender.set(assignee_id=None)
@@ -337,10 +336,8 @@ def bot_wake(conn: Connection, *, conversation_id: str) -> Change:
     """A bot's wait ended: the flow goes on (nothing if an agent took over meanwhile)."""
     row = locked(conn, conversation_id)
     appender = Appender(conn, row)
-    run = runtime.active_run(conn, conversation_id)
-    if run is None or run["status"] != "waiting_time" or (run["wake_at"] and run["wake_at"] > appender.now):
+    if not automation.bots().turn(appender, conn, None, woke=True):
         return Change(conversation=conversation_summary(appender.state))
-    automation.bot_turn(appender, conn, None, woke=True)
     return Change(conversation=appender.flush(), frames=appender.frames)
 
 
@@ -411,9 +408,9 @@ def start_from_proactive(
             }
             appender.append("message.created", author_data(sender), message)
     merged = automation.add_tags(conn, row["id"], tags)
-    started = bool(bot_answer_id) and runtime.active_run(conn, row["id"]) is None
+    started = bool(bot_answer_id) and not automation.bots().running(conn, row["id"])
     if started and bot_answer_id is not None:
-        started = automation.start_bot(appender, conn, bot_answer_id, now=bot_now)
+        started = automation.bots().start(appender, conn, bot_answer_id, now=bot_now)
     if created and not started:
         automation.arrival(appender, conn, greet=False)
     summary = appender.flush()
