@@ -1,14 +1,20 @@
-"""Conversation actions: validate, commit one transaction, publish one envelope.
+"""Conversation actions: validate, commit one transaction, then publish.
 
-Sockets learn of a change only from the bus, so one process and ten behave
-the same; the acting socket gets its ack from the return value.
+Store functions change the database and return a ``Change`` (the
+conversation and the frames to publish); an action runs one or more of them
+in one ``db.write`` and publishes after the commit, one envelope per
+conversation (``run``). Sockets learn of a change only from the bus, so one
+process and ten behave the same; the acting socket gets its ack from the
+return value.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from server.contacts.store import Identified
@@ -34,6 +40,34 @@ async def _commit(db: Database, fn: Any, **kwargs: Any) -> Change:
 async def _publish(bus: Bus, change: Change) -> None:
     if change.frames:
         await bus.publish({"t": "events", "conversation": change.conversation, "frames": change.frames})
+
+
+def combined(changes: Iterable[Change]) -> list[Change]:
+    """Several steps' changes as one per conversation: the frames in order, the last summary."""
+    by_id: dict[str, Change] = {}
+    for change in changes:
+        cid = change.conversation["id"]
+        if cid in by_id:
+            by_id[cid] = Change(change.conversation, [*by_id[cid].frames, *change.frames], change.ack)
+        else:
+            by_id[cid] = change
+    return list(by_id.values())
+
+
+T = TypeVar("T")
+
+
+async def run(db: Database, bus: Bus, step: Callable[[Connection], tuple[T, list[Change]]]) -> T:
+    """Run a composed step in one transaction (once more after a write conflict), then
+    publish what it changed: one envelope per conversation."""
+    try:
+        result, changes = await db.write(step)
+    except IntegrityError:
+        log.info("retrying %s after a write conflict", getattr(step, "__name__", "a step"))
+        result, changes = await db.write(step)
+    for change in combined(changes):
+        await _publish(bus, change)
+    return result
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -161,38 +195,4 @@ async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, acti
 async def identify(db: Database, bus: Bus, **identity: Any) -> Identified:
     """What the host site (or the visitor) says about who this is; a merge moves the
     browser's conversations to the contact, and every moved one is published."""
-    result, moved = await db.write(lambda conn: merge.identify(conn, **identity))
-    for change in moved:
-        await _publish(bus, change)
-    return result
-
-
-async def start_from_proactive(
-    db: Database,
-    bus: Bus,
-    *,
-    site_id: str,
-    visitor_id: str,
-    delivery_id: str,
-    sender: Author,
-    texts: list[str],
-    tags: list[str],
-    channel_kind: str = "web",
-    bot_answer_id: str | None = None,
-    bot_now: bool = False,
-) -> dict[str, Any]:
-    change = await _commit(
-        db,
-        store.start_from_proactive,
-        site_id=site_id,
-        visitor_id=visitor_id,
-        delivery_id=delivery_id,
-        sender=sender,
-        texts=texts,
-        tags=tags,
-        channel_kind=channel_kind,
-        bot_answer_id=bot_answer_id,
-        bot_now=bot_now,
-    )
-    await _publish(bus, change)
-    return change.conversation
+    return await run(db, bus, lambda conn: merge.identify(conn, **identity))

@@ -1,43 +1,85 @@
-"""What a visitor does with a proactive message: open it, dismiss it, answer it."""
+"""What a visitor does with a proactive message: open it, dismiss it, answer it.
+
+Answering is one transaction and one publish: the details given (or the
+visitor's first message), the conversation opened with the message's text,
+its follow-up, and the delivery counted as replied.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
+from server.channels.models import Channel
 from server.channels.store import site_channels
 from server.contacts import store as contacts
 from server.conversations import actions as conversations
-from server.conversations.events import Author
+from server.conversations import merge
+from server.conversations import store as conversation_store
+from server.conversations.events import Author, Change
+from server.db import Database
 from server.errors import InvalidInput
 from server.proactive import store
 from server.proactive.models import ProactiveMessage
-from server.services import Services
+from server.realtime.bus import Bus
 
 
-async def seen(services: Services, visitor_id: str, delivery_id: str, column: str) -> bool:
-    return bool(await services.db.write(lambda c: store.mark(c, delivery_id, visitor_id, column)))
+async def seen(db: Database, visitor_id: str, delivery_id: str, column: str) -> bool:
+    return bool(await db.write(lambda c: store.mark(c, delivery_id, visitor_id, column)))
 
 
-async def _message_of(services: Services, visitor_id: str, delivery_id: str) -> tuple[dict[str, Any], Any]:
-    def read(c: Any) -> tuple[dict[str, Any], Any]:
-        delivery = store.delivery_of(c, delivery_id, visitor_id)
-        msg = store.message(c, delivery["message_id"])
-        chan = None
-        if msg.channel_id:
-            found = [ch for ch in site_channels(c, msg.site_id) if ch.id == msg.channel_id]
-            chan = found[0] if found else None
-        return delivery, (msg, chan)
+@dataclass(frozen=True)
+class Answered:
+    """The delivery being answered, its message and the channel it went out on."""
 
-    return await services.db.read(read)
+    delivery: dict[str, Any]
+    msg: ProactiveMessage
+    channel: Channel | None
+    site_id: str
+    site_name: str
+    visitor_id: str
+
+    @property
+    def sender(self) -> Author:
+        chan = self.channel
+        name = (chan.sender_name if chan is not None else "") or self.site_name
+        return Author("system", None, name, chan.sender_avatar_url if chan is not None else None)
+
+    def open(self, conn: Connection, texts: list[str], *, bot_now: bool = False, bot: bool = True) -> Change:
+        """The conversation opened with the message (``texts`` from the first), its tags, and
+        its bot answer (at once after details, or at the visitor's first message); the
+        delivery counts as opened and replied. Texts already there are not added again."""
+        msg = self.msg
+        change = conversation_store.start_from_proactive(
+            conn,
+            site_id=self.site_id,
+            visitor_id=self.visitor_id,
+            delivery_id=self.delivery["id"],
+            sender=self.sender,
+            texts=texts,
+            tags=msg.tags,
+            channel_kind=self.channel.kind if self.channel is not None else "web",
+            bot_answer_id=msg.bot_answer_id if bot and msg.response == "bot" else None,
+            bot_now=bot_now,
+        )
+        cid = change.conversation["id"]
+        store.mark(conn, self.delivery["id"], self.visitor_id, "replied_at", conversation_id=cid)
+        store.mark(conn, self.delivery["id"], self.visitor_id, "opened_at")
+        return change
 
 
-def _sender(chan: Any, site_name: str) -> Author:
-    name = (chan.sender_name if chan is not None else "") or site_name
-    return Author("system", None, name, chan.sender_avatar_url if chan is not None else None)
+def _answered(conn: Connection, site_id: str, site_name: str, visitor_id: str, delivery_id: str) -> Answered:
+    delivery = store.delivery_of(conn, delivery_id, visitor_id)
+    msg = store.message(conn, delivery["message_id"])
+    chan = next((ch for ch in site_channels(conn, msg.site_id) if ch.id == msg.channel_id), None)
+    return Answered(delivery, msg, chan, site_id, site_name, visitor_id)
 
 
 async def reply(
-    services: Services,
+    db: Database,
+    bus: Bus,
     *,
     site_id: str,
     site_name: str,
@@ -48,103 +90,76 @@ async def reply(
 ) -> dict[str, Any]:
     """The visitor gave the details the message asked for: keep them, open the
     conversation with the message and its follow-up, and count a reply."""
-    _, (msg, chan) = await _message_of(services, visitor_id, delivery_id)
-    assert isinstance(msg, ProactiveMessage)
-    if "name" in msg.asks_for and not (name or "").strip():
-        raise InvalidInput("please tell us your name", code="name_required", delivery_id=delivery_id)
-    if "email" in msg.asks_for:
-        try:
-            contacts.check_email(email or "")
-        except InvalidInput as exc:  # name the delivery, so the widget asks again in place
-            raise InvalidInput(exc.message, code=exc.code, delivery_id=delivery_id) from None
-    await conversations.identify(
-        services.db,
-        services.bus,
-        visitor_id=visitor_id,
-        user_id=None,
-        name=name if "name" in msg.asks_for else None,
-        email=email if "email" in msg.asks_for else None,
-        verified=False,
-    )
-    return await _open(
-        services,
-        msg,
-        chan,
-        site_id,
-        site_name,
-        visitor_id,
-        delivery_id,
-        [msg.text, msg.followup],
-        bot_now=True,
-    )
+
+    def step(conn: Connection) -> tuple[dict[str, Any], list[Change]]:
+        answered = _answered(conn, site_id, site_name, visitor_id, delivery_id)
+        asks = answered.msg.asks_for
+        if "name" in asks and not (name or "").strip():
+            raise InvalidInput("please tell us your name", code="name_required", delivery_id=delivery_id)
+        if "email" in asks:
+            try:
+                contacts.check_email(email or "")
+            except InvalidInput as exc:  # name the delivery, so the widget asks again in place
+                raise InvalidInput(exc.message, code=exc.code, delivery_id=delivery_id) from None
+        _, moved = merge.identify(
+            conn,
+            visitor_id=visitor_id,
+            user_id=None,
+            name=name if "name" in asks else None,
+            email=email if "email" in asks else None,
+            verified=False,
+        )
+        opened = answered.open(conn, [answered.msg.text, answered.msg.followup], bot_now=True)
+        done = {
+            "type": "proactive.replied",
+            "delivery_id": delivery_id,
+            "conversation_id": opened.conversation["id"],
+        }
+        return done, [*moved, opened]
+
+    return await conversations.run(db, bus, step)
 
 
-async def _open(
-    services: Services,
-    msg: ProactiveMessage,
-    chan: Any,
+async def first_message(
+    db: Database,
+    bus: Bus,
+    *,
     site_id: str,
     site_name: str,
-    visitor_id: str,
     delivery_id: str,
-    texts: list[str],
-    *,
-    bot_now: bool = False,
+    author: Author,
+    client_id: str,
+    text: str,
+    attachment_ids: list[str] | None,
 ) -> dict[str, Any]:
-    """Open the conversation; a bot response starts its answer (at once after a
-    reply with details, or at the visitor's first message)."""
-    conversation = await conversations.start_from_proactive(
-        services.db,
-        services.bus,
-        site_id=site_id,
-        visitor_id=visitor_id,
-        delivery_id=delivery_id,
-        sender=_sender(chan, site_name),
-        texts=texts,
-        tags=msg.tags,
-        channel_kind=chan.kind if chan is not None else "web",
-        bot_answer_id=msg.bot_answer_id if msg.response == "bot" else None,
-        bot_now=bot_now,
-    )
-    cid = conversation["id"]
+    """The visitor writes in answer to a message that asked for nothing: the conversation
+    starts with the message, then the visitor's words, then the follow-up; returns the ack.
+    A repeat of the visitor's message (same client id) adds nothing."""
+    assert author.id is not None
 
-    def answered(c: Any) -> None:  # a reply is an opening too: one transaction for both
-        store.mark(c, delivery_id, visitor_id, "replied_at", conversation_id=cid)
-        store.mark(c, delivery_id, visitor_id, "opened_at")
-
-    await services.db.write(answered)
-    return {"type": "proactive.replied", "delivery_id": delivery_id, "conversation_id": cid}
-
-
-async def before_first_message(
-    services: Services, *, site_id: str, site_name: str, visitor_id: str, delivery_id: str
-) -> tuple[str, str]:
-    """The visitor writes in answer to a message that asked for nothing: the
-    conversation starts with the message; returns (conversation id, follow-up)."""
-    delivery, (msg, chan) = await _message_of(services, visitor_id, delivery_id)
-    assert isinstance(msg, ProactiveMessage)
-    if msg.asks_for and delivery["replied_at"] is None:
-        raise InvalidInput(
-            f"this message asks for {' and '.join(msg.asks_for)} first",
-            code="details_required",
-            delivery_id=delivery_id,
+    def step(conn: Connection) -> tuple[dict[str, Any], list[Change]]:
+        answered = _answered(conn, site_id, site_name, author.id or "", delivery_id)
+        if answered.msg.asks_for and answered.delivery["replied_at"] is None:
+            raise InvalidInput(
+                f"this message asks for {' and '.join(answered.msg.asks_for)} first",
+                code="details_required",
+                delivery_id=delivery_id,
+            )
+        opened = answered.open(conn, [answered.msg.text])
+        sent = conversation_store.post_message(
+            conn,
+            author=author,
+            client_id=client_id,
+            text=text,
+            conversation_id=opened.conversation["id"],
+            visitor_id=author.id,
+            attachment_ids=attachment_ids,
         )
-    done = await _open(services, msg, chan, site_id, site_name, visitor_id, delivery_id, [msg.text])
-    return done["conversation_id"], msg.followup
+        assert sent.ack is not None
+        changes = [opened, sent]
+        if answered.msg.followup and not sent.ack["duplicate"]:
+            # The follow-up is the message's second text, as after a reply with details.
+            changes.append(answered.open(conn, ["", answered.msg.followup], bot=False))
+        return sent.ack, changes
 
-
-async def followup(
-    services: Services, *, site_id: str, site_name: str, visitor_id: str, delivery_id: str, text: str
-) -> None:
-    _, (_, chan) = await _message_of(services, visitor_id, delivery_id)
-    await conversations.start_from_proactive(
-        services.db,
-        services.bus,
-        site_id=site_id,
-        visitor_id=visitor_id,
-        delivery_id=f"{delivery_id}.f",
-        sender=_sender(chan, site_name),
-        texts=[text],
-        tags=[],
-        channel_kind=chan.kind if chan is not None else "web",
-    )
+    return await conversations.run(db, bus, step)

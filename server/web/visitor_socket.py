@@ -161,42 +161,36 @@ class VisitorSession(Session):
 
     async def message_send(self, conn: Connection, frame: MessageSend) -> None:
         rate_check(self.services, conn)
-        conversation_id = frame.conversation_id
-        followup = ""
         if frame.delivery_id is not None:
-            actions.check_text(frame.text, self.services.settings.max_message_chars)
-            conversation_id, followup = await proactive.before_first_message(
-                self.services,
+            if frame.text.strip() or not frame.attachments:
+                actions.check_text(frame.text, self.services.settings.max_message_chars)
+            ack = await proactive.first_message(
+                self.services.db,
+                self.services.bus,
                 site_id=self.site.id,
                 site_name=self.site.name,
-                visitor_id=_visitor_of(conn),
                 delivery_id=frame.delivery_id,
+                author=self.author(conn),
+                client_id=frame.client_id,
+                text=frame.text,
+                attachment_ids=frame.attachments,
             )
-            conn.conversations.add(conversation_id)
-        ack = await actions.send_message(
-            self.services.db,
-            self.services.bus,
-            author=self.author(conn),
-            client_id=frame.client_id,
-            text=frame.text,
-            conversation_id=conversation_id,
-            max_chars=self.services.settings.max_message_chars,
-            site_id=conn.site_id,
-            visitor_id=conn.visitor_id,
-            channel_kind=self.channel_kind,
-            attachment_ids=frame.attachments,
-        )
+        else:
+            ack = await actions.send_message(
+                self.services.db,
+                self.services.bus,
+                author=self.author(conn),
+                client_id=frame.client_id,
+                text=frame.text,
+                conversation_id=frame.conversation_id,
+                max_chars=self.services.settings.max_message_chars,
+                site_id=conn.site_id,
+                visitor_id=conn.visitor_id,
+                channel_kind=self.channel_kind,
+                attachment_ids=frame.attachments,
+            )
         conn.conversations.add(ack["conversation_id"])
         await reply(self.services, conn, {"type": "ack", **ack})
-        if followup and frame.delivery_id is not None and not ack["duplicate"]:
-            await proactive.followup(
-                self.services,
-                site_id=self.site.id,
-                site_name=self.site.name,
-                visitor_id=_visitor_of(conn),
-                delivery_id=frame.delivery_id,
-                text=followup,
-            )
 
     async def conversation_read(self, conn: Connection, frame: ConversationRead) -> None:
         await actions.mark_read(
@@ -299,14 +293,15 @@ class VisitorSession(Session):
         await reply(self.services, conn, answer)
 
     async def proactive_opened(self, conn: Connection, frame: ProactiveSeen) -> None:
-        await proactive.seen(self.services, _visitor_of(conn), frame.delivery_id, "opened_at")
+        await proactive.seen(self.services.db, _visitor_of(conn), frame.delivery_id, "opened_at")
 
     async def proactive_dismissed(self, conn: Connection, frame: ProactiveSeen) -> None:
-        await proactive.seen(self.services, _visitor_of(conn), frame.delivery_id, "dismissed_at")
+        await proactive.seen(self.services.db, _visitor_of(conn), frame.delivery_id, "dismissed_at")
 
     async def proactive_reply(self, conn: Connection, frame: ProactiveReply) -> None:
         answer = await proactive.reply(
-            self.services,
+            self.services.db,
+            self.services.bus,
             site_id=self.site.id,
             site_name=self.site.name,
             visitor_id=_visitor_of(conn),
