@@ -25,10 +25,10 @@ from bench.servers import echo_server, parley_env, parley_server, raise_fd_limit
 from parley_client import Socket
 from parley_client.client import login
 from server.accounts.store import create_user
-from server.channels.store import open_site
 from server.config import load_settings
 from server.db import Database
 from server.db.migrate import upgrade
+from server.onboarding import open_site
 
 TEXT = "Hello! Do you ship to Lisbon, and how long does it take?"
 

@@ -24,13 +24,13 @@ from sqlalchemy import insert
 from bench import report
 from bench.servers import parley_env, parley_server
 from server.accounts.store import create_user
-from server.channels.store import open_site
 from server.config import load_settings
 from server.contacts.models import Visitor, VisitorTerm
 from server.contacts.search import terms_of
 from server.conversations.models import Conversation, Message
 from server.db import Database
 from server.db.migrate import upgrade
+from server.onboarding import open_site
 from server.tracking.models import Visit
 
 FIRST = ["Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gabriela", "Hugo", "Irene", "Joao"]

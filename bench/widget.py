@@ -34,10 +34,10 @@ import httpx
 from bench import report
 from bench.servers import CHROMIUM, CHROMIUM_ARGS, Server, demo_shop, parley_env, parley_server
 from server.accounts.store import create_user
-from server.channels.store import open_site
 from server.config import load_settings
 from server.db import Database
 from server.db.migrate import upgrade
+from server.onboarding import open_site
 
 SCRIPT_EVENTS = {"EvaluateScript", "FunctionCall", "v8.compile", "v8.compileModule", "CompileScript"}
 TRACE = ["toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]

@@ -102,9 +102,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_create_site(args: argparse.Namespace) -> int:
-    from server.channels.store import open_site
     from server.db import Database
     from server.errors import ParleyError
+    from server.onboarding import open_site
 
     db = Database(_settings().database_url)
     try:

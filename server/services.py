@@ -23,7 +23,7 @@ from server.realtime.hub import Hub, Readers
 from server.realtime.limits import KeyedBuckets
 from server.scheduler import Scheduler
 from server.sites.models import Site
-from server.sites.store import site_by_key
+from server.sites.store import site_by_key, update_settings
 from server.tokens import Tokens
 
 SITE_CACHE_S = 30.0
@@ -51,6 +51,12 @@ class SiteCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key] = (now, site)
+        return site
+
+    async def change(self, site_id: str, section: str | None, changes: dict[str, Any]) -> Site:
+        """Merge ``changes`` into a section of a site's settings; then every process forgets it."""
+        site = await self.db.write(lambda c: update_settings(c, site_id, section, changes))
+        await self.changed(site.key)
         return site
 
     async def changed(self, key: str) -> None:

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 
 from server.accounts.store import create_user
-from server.channels.store import open_site
 from server.db import Database
 from server.db.migrate import upgrade
+from server.onboarding import open_site
 from server.sites.models import Site
 
 PG_ADMIN_URL = os.environ.get("PARLEY_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -53,3 +53,17 @@ async def add_user(
         return user
 
     return await db.write(add)
+
+
+async def open_session(db: Database, user_id: str, max_age_s: int) -> str:
+    """A new session for a user who just signed in; returns its id."""
+    return await db.write(store.start_session, user_id, max_age_s)
+
+
+async def sign_in_failed(db: Database, email: str, ip: str, window_s: int) -> None:
+    """Count a failed sign-in, for the throttle every process shares."""
+    await db.write(lambda c: store.record_failure(c, email, ip, window_s))
+
+
+async def sign_in_succeeded(db: Database, email: str) -> None:
+    await db.write(lambda c: store.clear_failures(c, email))

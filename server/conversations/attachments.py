@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import Connection, insert, select, update
 
 from server.conversations.models import Attachment, AttachmentBlob
+from server.db import Database
 from server.errors import InvalidInput, NotFound, ParleyError
 from server.ids import new_id, utcnow
 
@@ -154,3 +155,8 @@ def download(conn: Connection, attachment_id: str) -> tuple[dict[str, Any], byte
     if row is None or data is None:
         raise NotFound(f"no attachment {attachment_id!r}", code="attachment_not_found")
     return dict(row), bytes(data)
+
+
+async def upload(db: Database, **fields: Any) -> dict[str, Any]:
+    """Keep an upload (``fields`` as for ``store``) until a message claims it."""
+    return await db.write(lambda c: store(c, **fields))

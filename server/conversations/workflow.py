@@ -191,3 +191,13 @@ def refresh_presence(conn: Connection, process_id: str, counts: dict[str, int]) 
     ]
     if rows:
         conn.execute(insert(presence), rows)
+
+
+def online(conn: Connection) -> dict[str, int]:
+    """Agents' open workspace sockets, per user, across every process (fresh rows only)."""
+    fresh = utcnow().timestamp() - PRESENCE_TTL_S
+    counts: dict[str, int] = {}
+    for row in conn.execute(select(presence.c.user_id, presence.c.sockets, presence.c.seen_at)):
+        if row.seen_at.timestamp() >= fresh:
+            counts[row.user_id] = counts.get(row.user_id, 0) + row.sockets
+    return counts

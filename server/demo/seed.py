@@ -18,8 +18,8 @@ DEMO_ACCOUNTS = (
 def seed_demo(database_url: str) -> list[tuple[str, str, str]]:
     """The demo site and accounts; passwords are new on every run and printed."""
     from server.accounts.store import create_user, set_password, user_by_email
-    from server.channels.store import open_site
     from server.db import Database
+    from server.onboarding import open_site
     from server.sites.store import site_by_key
 
     db = Database(database_url)
@@ -88,29 +88,23 @@ DEMO_CANNED = (
 
 def _demo_inbox(conn: Any) -> None:
     """Canned responses, a greeting and round-robin routing, so the workspace shows them."""
-    from sqlalchemy import select, update
+    from server.conversations import canned
+    from server.sites.store import site_by_key, update_settings
 
-    from server.conversations.models import CannedResponse
-    from server.sites.store import site_by_key, sites
-
-    canned = CannedResponse.__table__  # type: ignore[attr-defined]
-    have = set(conn.execute(select(canned.c.shortcut)).scalars())
+    have = canned.shortcuts(conn)
     for shortcut, text in DEMO_CANNED:
         if shortcut not in have:
-            conn.execute(canned.insert().values(CannedResponse(shortcut=shortcut, text=text).model_dump()))
+            canned.write(conn, None, {"shortcut": shortcut, "text": text})
     site = site_by_key(conn, DEMO_SITE_KEY)
     assert site is not None
     if "inbox" not in site.settings:
         bot = _demo_bot(conn, site.id)
-        settings = {
-            **site.settings,
-            "inbox": {
-                "greeting": "Thanks for your message! An agent will answer here shortly.",
-                "greeting_bot": bot,
-                "routing": "round_robin",
-            },
+        inbox = {
+            "greeting": "Thanks for your message! An agent will answer here shortly.",
+            "greeting_bot": bot,
+            "routing": "round_robin",
         }
-        conn.execute(update(sites).where(sites.c.id == site.id).values(settings=settings))
+        update_settings(conn, site.id, "inbox", inbox)
 
 
 DEMO_BOT: dict[str, Any] = {

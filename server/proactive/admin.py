@@ -19,6 +19,7 @@ from server.channels.models import Channel
 from server.db import Database
 from server.proactive import store
 from server.proactive.engine import Engine
+from server.proactive.models import ProactiveMessage
 
 
 async def site_channels(db: Database, site_id: str) -> list[Channel]:
@@ -88,3 +89,35 @@ async def change_answer(
     site_id, now, broken = await db.write(change)
     await engine.changed(site_id)
     return now, broken
+
+
+async def create_message(db: Database, site_id: str, data: dict[str, Any]) -> ProactiveMessage:
+    """A new draft (a draft goes nowhere, so nothing is published)."""
+    return await db.write(lambda c: store.create_message(c, site_id, data))
+
+
+async def create_web_draft(db: Database, site_id: str, name: str) -> ProactiveMessage:
+    """A new draft on the site's web channel."""
+
+    def make(conn: Connection) -> ProactiveMessage:
+        web = next((c.id for c in channels.site_channels(conn, site_id) if c.kind == "web"), None)
+        return store.create_message(conn, site_id, {"name": name, "channel_id": web})
+
+    return await db.write(make)
+
+
+async def edit_message(
+    db: Database, engine: Engine, message_id: str, site_id: str, data: dict[str, Any]
+) -> ProactiveMessage:
+    edited = await db.write(lambda c: store.edit_message(c, message_id, site_id, data))
+    await engine.changed(site_id)
+    return edited
+
+
+async def act(
+    db: Database, engine: Engine, message_id: str, site_id: str, action: str
+) -> ProactiveMessage | None:
+    """clone, publish, pause, resume or delete (store.act says when each is refused)."""
+    result = await db.write(lambda c: store.act(c, message_id, site_id, action))
+    await engine.changed(site_id)
+    return result

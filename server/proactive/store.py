@@ -17,6 +17,7 @@ from server.ids import iso, new_id, utcnow
 from server.proactive import rules
 from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
+from server.sites.store import site_by_id, update_settings
 from server.tracking.models import Visit
 
 messages = ProactiveMessage.__table__  # type: ignore[attr-defined]
@@ -290,19 +291,13 @@ PREDEFINED: tuple[dict[str, Any], ...] = (
 
 
 def seed_drafts(conn: Connection, site: Site) -> bool:
-    """The three predefined drafts, the first time a site opens its proactive messages."""
-    from server.sites.store import sites
-
-    row = conn.execute(select(sites.c.settings).where(sites.c.id == site.id)).first()
-    settings = dict(row[0]) if row else {}
-    if settings.get("proactive_seeded"):
+    """The three predefined drafts, when the site is created (server/onboarding.py)."""
+    if site_by_id(conn, site.id).settings.get("proactive_seeded"):
         return False
     web = next((c.id for c in site_channels(conn, site.id) if c.kind == "web"), None)
     for draft in PREDEFINED:
         create_message(conn, site.id, {**draft, "channel_id": web})
-    conn.execute(
-        update(sites).where(sites.c.id == site.id).values(settings={**settings, "proactive_seeded": True})
-    )
+    update_settings(conn, site.id, None, {"proactive_seeded": True})
     return True
 
 

@@ -54,10 +54,27 @@ def site_by_id(conn: Connection, site_id: str) -> Site:
     return Site.model_validate(dict(row))
 
 
-def update_widget_settings(conn: Connection, key: str, changes: dict[str, Any]) -> Site:
-    site = site_by_key(conn, key)
-    if site is None:
-        raise NotFound(f"no site {key!r}", code="site_unknown")
-    settings = {**site.settings, "widget": {**(site.settings.get("widget") or {}), **changes}}
+def update_settings(conn: Connection, site_id: str, section: str | None, changes: dict[str, Any]) -> Site:
+    """Merge ``changes`` into one section of the site's settings (or the top level, for
+    ``section`` None): the one place their JSON is read, changed and written back, with
+    the row locked so two processes never lose each other's change."""
+    row = conn.execute(select(sites).where(sites.c.id == site_id).with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"no site {site_id!r}", code="site_not_found")
+    site = Site.model_validate(dict(row))
+    current = dict(site.settings or {})
+    if section is None:
+        settings = {**current, **changes}
+    else:
+        settings = {**current, section: {**(current.get(section) or {}), **changes}}
     conn.execute(update(sites).where(sites.c.id == site.id).values(settings=settings))
     return site.model_copy(update={"settings": settings})
+
+
+def first_site(conn: Connection, key: str | None = None) -> Site | None:
+    """The site with this key, or the oldest site."""
+    query = select(sites).order_by(sites.c.created_at)
+    if key:
+        query = query.where(sites.c.key == key)
+    row = conn.execute(query.limit(1)).mappings().first()
+    return Site.model_validate(dict(row)) if row else None

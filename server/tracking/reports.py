@@ -9,7 +9,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.contacts import store as contacts
@@ -84,3 +84,37 @@ def visitor_profile(conn: Connection, visitor_id: str, *, recent: int = 20) -> d
         "page_views": [{**dict(p), "at": iso(p["at"])} for p in pages],
         "events": [{**dict(e), "at": iso(e["at"])} for e in events],
     }
+
+
+def latest_visit(conn: Connection, visitor_id: str) -> dict[str, Any] | None:
+    """The device, browser, landing page and campaign of the visitor's latest visit."""
+    row = (
+        conn.execute(
+            select(visits.c.device, visits.c.browser, visits.c.os, visits.c.landing_url, visits.c.utm)
+            .where(visits.c.visitor_id == visitor_id)
+            .order_by(visits.c.started_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def pages_seen(conn: Connection, visitor_id: str) -> int:
+    return int(conn.execute(select(func.count()).where(page_views.c.visitor_id == visitor_id)).scalar_one())
+
+
+def page_at(conn: Connection, visitor_id: str, moment: datetime) -> dict[str, Any] | None:
+    """The last page the visitor opened at or before ``moment``."""
+    row = (
+        conn.execute(
+            select(page_views.c.url, page_views.c.title)
+            .where(page_views.c.visitor_id == visitor_id, page_views.c.at <= moment)
+            .order_by(page_views.c.at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -8,7 +8,6 @@ from starlette.responses import JSONResponse, Response
 from server.errors import NotFound
 from server.services import services_of
 from server.sites import widget
-from server.sites.store import update_widget_settings
 from server.tracking.reports import visitor_profile
 from server.web.auth import current_user, read_json, signed_in
 
@@ -24,8 +23,10 @@ async def widget_settings_api(request: Request) -> Response:
         return JSONResponse({"widget": widget.settings_of(site)})
     await signed_in(request, "settings")
     changes = widget.validate(await read_json(request))
-    site = await services.db.write(lambda c: update_widget_settings(c, key, changes))
-    await services.sites.changed(key)
+    site = await services.sites.by_key(key)
+    if site is None:
+        raise NotFound(f"no site {key!r}", code="site_unknown")
+    site = await services.sites.change(site.id, "widget", changes)
     return JSONResponse({"widget": widget.settings_of(site)})
 
 

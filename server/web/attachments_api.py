@@ -37,16 +37,14 @@ async def _upload(request: Request, *, site_id: str, uploader_type: str, uploade
     data = await _body(request, limit)
     kind = attachments.check(data, request.headers.get("content-type", ""), limit)
     name = unquote(request.headers.get("x-filename", ""))
-    row = await services.db.write(
-        lambda c: attachments.store(
-            c,
-            site_id=site_id,
-            uploader_type=uploader_type,
-            uploader_id=uploader_id,
-            name=name,
-            content_type=kind,
-            data=data,
-        )
+    row = await attachments.upload(
+        services.db,
+        site_id=site_id,
+        uploader_type=uploader_type,
+        uploader_id=uploader_id,
+        name=name,
+        content_type=kind,
+        data=data,
     )
     item = attachments.public(row)
     return {**item, "url": attachments.url(item)}

@@ -20,15 +20,18 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from server import untrusted
 from server.accounts.access import Access, access_of
-from server.accounts.actions import change_password, end_session
+from server.accounts.actions import (
+    change_password,
+    end_session,
+    open_session,
+    sign_in_failed,
+    sign_in_succeeded,
+)
 from server.accounts.models import User
 from server.accounts.store import (
     authenticate,
     check_throttle,
-    clear_failures,
-    record_failure,
     session_user,
-    start_session,
 )
 from server.errors import Forbidden, InvalidInput, LimitExceeded, TooLarge, Unauthorized
 from server.services import services_of
@@ -93,7 +96,7 @@ async def _signed_in_response(request: Request, user: User, response: Response |
     """Sign the user in: a new session, its cookie and, for JSON callers, its CSRF token."""
     services = services_of(request)
     max_age = services.settings.session_max_age_s
-    session_id = await services.db.write(start_session, user.id, max_age)
+    session_id = await open_session(services.db, user.id, max_age)
     session = services.tokens.session_token(user.id, user.session_version, session_id)
     if response is None:
         response = JSONResponse({"user": user_json(user), "csrf_token": csrf_token(request, session)})
@@ -131,9 +134,9 @@ async def sign_in(request: Request, email: str, password: str) -> User:
     try:
         user = await services.db.read(authenticate, email, password)
     except Unauthorized:
-        await services.db.write(lambda c: record_failure(c, email, ip, s.login_window_s))
+        await sign_in_failed(services.db, email, ip, s.login_window_s)
         raise
-    await services.db.write(lambda c: clear_failures(c, email))
+    await sign_in_succeeded(services.db, email)
     return user
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -15,7 +14,6 @@ from server.proactive import admin, store, why
 from server.services import Services, services_of
 from server.sites.hours import Hours
 from server.sites.models import Site
-from server.sites.store import sites
 from server.web.auth import read_json, read_object, signed_in
 
 
@@ -34,20 +32,19 @@ async def _site_of_message(services: Services, message_id: str) -> Site:
 
 
 async def messages_api(request: Request) -> Response:
-    """GET: the site's messages with counters (the first time, three drafts); POST: a new draft."""
+    """GET: the site's messages with counters; POST: a new draft."""
     await signed_in(request, "proactive")
     services = services_of(request)
     site = await _site(request)
     if request.method == "POST":
         body = await read_object(request)
-        msg = await services.db.write(lambda c: store.create_message(c, site.id, body))
+        msg = await admin.create_message(services.db, site.id, body)
         return JSONResponse(store.public(msg), status_code=201)
-    listed = await services.db.write(lambda c: _listing(c, site))
+    listed = await services.db.read(lambda c: _listing(c, site))
     return JSONResponse({"messages": listed})
 
 
 def _listing(conn: Any, site: Site) -> list[dict[str, Any]]:
-    store.seed_drafts(conn, site)
     counts = store.counters(conn, site.id)
     return [store.public(m, counts.get(m.id)) for m in store.site_messages(conn, site.id)]
 
@@ -60,8 +57,7 @@ async def message_api(request: Request) -> Response:
     site = await _site_of_message(services, message_id)
     if request.method == "PATCH":
         body = await read_object(request)
-        await services.db.write(lambda c: store.edit_message(c, message_id, site.id, body))
-        await services.proactive.changed(site.id)
+        await admin.edit_message(services.db, services.proactive, message_id, site.id, body)
     return JSONResponse(await services.db.read(lambda c: _detail(c, message_id, site.id)))
 
 
@@ -79,8 +75,7 @@ async def action_api(request: Request) -> Response:
     if action not in ("clone", "publish", "pause", "resume", "delete"):
         raise NotFound(f"no action {action!r}", code="not_found")
     site = await _site_of_message(services, message_id)
-    result = await services.db.write(lambda c: store.act(c, message_id, site.id, action))
-    await services.proactive.changed(site.id)
+    result = await admin.act(services.db, services.proactive, message_id, site.id, action)
     if result is None:
         return JSONResponse({"deleted": message_id})
     return JSONResponse(store.public(result), status_code=201 if action == "clone" else 200)
@@ -92,6 +87,7 @@ async def settings_api(request: Request) -> Response:
     services = services_of(request)
     site = await _site(request)
     current = dict(site.settings.get("proactive") or {})
+    changes: dict[str, Any] = {}
     if request.method == "PATCH":
         body = await read_json(request)
         if not isinstance(body, dict) or set(body) - {"cap_per_visit", "business_hours"}:
@@ -100,24 +96,16 @@ async def settings_api(request: Request) -> Response:
             cap = body["cap_per_visit"]
             if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= 20:
                 raise InvalidInput("cap_per_visit: 1 to 20", code="invalid_setting", field="cap_per_visit")
-            current["cap_per_visit"] = cap
+            changes["cap_per_visit"] = cap
         if "business_hours" in body:
             Hours.parse(body["business_hours"])
-            current["business_hours"] = body["business_hours"]
-        await services.db.write(lambda c: _save_settings(c, site.id, current))
-        await services.sites.changed(site.key)
+            changes["business_hours"] = body["business_hours"]
+        saved = await services.sites.change(site.id, "proactive", changes)
+        current = dict(saved.settings.get("proactive") or {})
         await services.proactive.changed(site.id)
     return JSONResponse(
         {"cap_per_visit": current.get("cap_per_visit", 1), "business_hours": current.get("business_hours")}
     )
-
-
-def _save_settings(conn: Any, site_id: str, proactive: dict[str, Any]) -> None:
-    from sqlalchemy import update
-
-    settings = dict(conn.execute(select(sites.c.settings).where(sites.c.id == site_id)).scalar_one())
-    settings["proactive"] = proactive
-    conn.execute(update(sites).where(sites.c.id == site_id).values(settings=settings))
 
 
 async def channels_api(request: Request) -> Response:

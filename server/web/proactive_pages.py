@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -22,10 +21,10 @@ from server.accounts.models import User
 from server.bots import store as bots
 from server.channels.store import site_channels
 from server.errors import InvalidInput, NotFound, ParleyError, Unauthorized
-from server.proactive import rules, store, why
+from server.proactive import admin, rules, store, why
 from server.services import Services, services_of
 from server.sites.models import Site
-from server.sites.store import sites
+from server.sites.store import first_site
 from server.web.auth import check_csrf, csrf_token, signed_in
 from server.web.pages import templates
 
@@ -73,14 +72,7 @@ def _page(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse
 async def _site(request: Request, services: Services) -> Site:
     key = request.query_params.get("site")
 
-    def pick(conn: Any) -> Site | None:
-        query = select(sites).order_by(sites.c.created_at)
-        if key:
-            query = query.where(sites.c.key == key)
-        row = conn.execute(query.limit(1)).mappings().first()
-        return Site.model_validate(dict(row)) if row else None
-
-    site = await services.db.read(pick)
+    site = await services.db.read(first_site, key)
     if site is None:
         raise NotFound(f"no site {key!r}", code="site_unknown")
     return site
@@ -101,14 +93,13 @@ async def list_page(request: Request, user: User) -> Response:
     descending = direction == "desc"
 
     def load(conn: Any) -> tuple[list[Any], dict[str, Any], list[Any]]:
-        store.seed_drafts(conn, site)
         return (
             store.site_messages(conn, site.id),
             store.counters(conn, site.id),
             site_channels(conn, site.id),
         )
 
-    messages, counts, channels = await services.db.write(load)
+    messages, counts, channels = await services.db.read(load)
     names = {c.id: f"{c.name}" for c in channels}
     rows = []
     for msg in messages:
@@ -156,11 +147,7 @@ async def create_page(request: Request, user: User) -> Response:
     form = await _checked_form(request)
     name = str(form.get("name") or "New proactive message")
 
-    def make(conn: Any) -> Any:
-        web = next((c.id for c in site_channels(conn, site.id) if c.kind == "web"), None)
-        return store.create_message(conn, site.id, {"name": name, "channel_id": web})
-
-    msg = await services.db.write(make)
+    msg = await admin.create_web_draft(services.db, site.id, name)
     return RedirectResponse(f"/admin/proactive/{msg.id}", status_code=303)
 
 
@@ -211,8 +198,7 @@ async def edit_page(request: Request, user: User) -> Response:
         form = await _checked_form(request)
         draft = _form_values(form)
         try:
-            await services.db.write(lambda c: store.edit_message(c, message_id, msg.site_id, draft or {}))
-            await services.proactive.changed(msg.site_id)
+            await admin.edit_message(services.db, services.proactive, message_id, msg.site_id, draft or {})
             return RedirectResponse(f"/admin/proactive/{message_id}?saved=1", status_code=303)
         except ParleyError as exc:
             problem, status = exc.message, exc.http_status
@@ -221,7 +207,7 @@ async def edit_page(request: Request, user: User) -> Response:
         from server.sites.store import site_by_id
 
         fresh = store.message(conn, message_id)
-        answers = conn.execute(select(bots.answers).where(bots.answers.c.site_id == fresh.site_id)).mappings()
+        answers = bots.site_answers(conn, fresh.site_id)
         return {
             "msg": fresh,
             "site": site_by_id(conn, fresh.site_id),
@@ -266,8 +252,7 @@ async def action_page(request: Request, user: User) -> Response:
     site = await services.db.read(lambda c: site_by_id(c, msg.site_id))
     back = {"site": site.key}
     try:
-        result = await services.db.write(lambda c: store.act(c, message_id, msg.site_id, action))
-        await services.proactive.changed(msg.site_id)
+        result = await admin.act(services.db, services.proactive, message_id, msg.site_id, action)
         back["done"] = f"{msg.name}: {store._done(action)}" if action != "delete" else f"{msg.name}: deleted"
         if action == "clone" and result is not None:
             return RedirectResponse(f"/admin/proactive/{result.id}", status_code=303)

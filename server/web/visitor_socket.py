@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from server.contacts import actions as contact_actions
 from server.contacts import store as contacts
 from server.conversations import actions, queries
 from server.conversations.events import Author
@@ -32,8 +33,8 @@ from server.services import Services, services_of
 from server.sites import widget
 from server.sites.models import Site
 from server.sites.origins import origin_allowed
-from server.tracking import reports
-from server.tracking.store import Arrival, resolve_visitor
+from server.tracking import actions as tracking
+from server.tracking.store import Arrival
 from server.web.sockets import (
     Session,
     admit,
@@ -97,27 +98,14 @@ class VisitorSession(Session):
             user_agent=conn.ws.headers.get("user-agent"),
         )
 
-        def arrive(c: Any) -> tuple[Any, bool, Any]:
-            visitor, is_new, visit = resolve_visitor(
-                c,
-                site_id=self.site.id,
-                visitor_id=claimed,
-                arrival=arrival,
-                visit_timeout_s=services.settings.visit_timeout_s,
-            )
-            if page is not None:
-                reports.record_page_view(
-                    c,
-                    visitor_id=visitor.id,
-                    site_id=self.site.id,
-                    url=page.url,
-                    title=page.title,
-                    referrer=page.referrer,
-                    page_id=page.id,
-                )
-            return visitor, is_new, visit
-
-        visitor, is_new, visit = await services.db.write(arrive)
+        visitor, is_new, visit = await tracking.arrive(
+            services.db,
+            site_id=self.site.id,
+            visitor_id=claimed,
+            arrival=arrival,
+            visit_timeout_s=services.settings.visit_timeout_s,
+            page=page,
+        )
         self.channel_kind = "web" if arrival.client_kind == "web" else "sdk"
 
         def known(c: Any) -> tuple[Any, list[dict[str, Any]]]:  # one read for both
@@ -226,32 +214,20 @@ class VisitorSession(Session):
     async def page_view(self, conn: Connection, frame: PageViewFrame) -> None:
         page = frame.page
         visitor_id = _visitor_of(conn)
-        await self.services.db.write(
-            lambda c: reports.record_page_view(
-                c,
-                visitor_id=visitor_id,
-                site_id=self.site.id,
-                url=page.url,
-                title=page.title,
-                referrer=page.referrer,
-                page_id=page.id,
-            )
-        )
+        await tracking.page_view(self.services.db, visitor_id=visitor_id, site_id=self.site.id, page=page)
         await self.services.proactive.page_loaded(conn, page)
 
     async def event_track(self, conn: Connection, frame: EventTrack) -> None:
         visitor_id = _visitor_of(conn)
-        await self.services.db.write(
-            lambda c: reports.record_event(
-                c, visitor_id=visitor_id, site_id=self.site.id, name=frame.name, props=frame.props
-            )
+        await tracking.event(
+            self.services.db, visitor_id=visitor_id, site_id=self.site.id, name=frame.name, props=frame.props
         )
         await self.services.proactive.event(conn, frame.name)
 
     async def visitor_set(self, conn: Connection, frame: VisitorSet) -> None:
         visitor_id = _visitor_of(conn)
-        merged = await self.services.db.write(
-            lambda c: contacts.set_attributes(c, visitor_id=visitor_id, attributes=frame.attributes)
+        merged = await contact_actions.set_attributes(
+            self.services.db, visitor_id=visitor_id, attributes=frame.attributes
         )
         if conn.proactive is not None:
             conn.proactive.attributes = merged
