@@ -17,8 +17,10 @@ from server.config import Settings
 from server.conversations import automation, housekeeping, queries
 from server.db import Database
 from server.proactive.engine import Engine
-from server.realtime.bus import Bus, Envelope, bus_from_url
+from server.realtime import envelopes
+from server.realtime.bus import Bus, bus_from_url
 from server.realtime.connection import Connection
+from server.realtime.envelopes import Envelope, Kind
 from server.realtime.hub import Hub, Readers
 from server.realtime.limits import KeyedBuckets
 from server.scheduler import Scheduler
@@ -62,7 +64,7 @@ class SiteCache:
     async def changed(self, key: str) -> None:
         """Call after committing a change to the site: every process forgets its copy."""
         self._entries.pop(key, None)
-        await self.bus.publish({"t": "site.changed", "key": key})
+        await self.bus.publish(envelopes.site_changed(key))
 
     def forget(self, envelope: Envelope) -> None:
         self._entries.pop(envelope["key"], None)
@@ -92,9 +94,9 @@ class Services:
 
         engine = Engine(db, bus, send)
         hub.leave_hooks.append(engine.leave)
-        hub.control_hooks["proactive.changed"] = engine.forget
+        hub.control_hooks[Kind.PROACTIVE_CHANGED] = engine.forget
         sites = SiteCache(db, bus)
-        hub.control_hooks["site.changed"] = sites.forget
+        hub.control_hooks[Kind.SITE_CHANGED] = sites.forget
         return cls(
             scheduler=_scheduler(db, bus, hub, settings),
             settings=settings,

@@ -10,6 +10,7 @@ from server.accounts.passwords import verify_password
 from server.accounts.store import set_password, user_by_id
 from server.db import Database
 from server.errors import InvalidInput, Unauthorized
+from server.realtime import envelopes
 from server.realtime.bus import Bus
 
 
@@ -20,7 +21,7 @@ async def change_password(db: Database, bus: Bus, user: User, current: str, new:
     if new == current:
         raise InvalidInput("the new password is the same as the current one", code="password_unchanged")
     await db.write(set_password, user.id, new)
-    await bus.publish({"t": "user.revoked", "user_id": user.id})
+    await bus.publish(envelopes.user_revoked(user.id))
     updated = await db.read(user_by_id, user.id)
     assert updated is not None
     return updated
@@ -30,14 +31,14 @@ async def update_user(db: Database, bus: Bus, user_id: str, changes: dict[str, A
     """An admin's change to a user. Disabling or a new password closes every one of
     their sockets within the bus's latency; other changes reload what their sockets see."""
     user, revoke = await db.write(lambda c: store.update_user(c, user_id, changes))
-    await bus.publish({"t": "user.revoked" if revoke else "user.access", "user_id": user.id})
+    await bus.publish((envelopes.user_revoked if revoke else envelopes.user_access)(user.id))
     return user
 
 
 async def end_session(db: Database, bus: Bus, session_id: str) -> None:
     """Sign out: the session's cookie stops working and its sockets close, on every process."""
     if await db.write(store.end_session, session_id):
-        await bus.publish({"t": "session.ended", "session_id": session_id})
+        await bus.publish(envelopes.session_ended(session_id))
 
 
 async def add_user(

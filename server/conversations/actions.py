@@ -22,6 +22,7 @@ from server.conversations import merge, store
 from server.conversations.events import Author, Change
 from server.db import Database
 from server.errors import InvalidInput
+from server.realtime import envelopes
 from server.realtime.bus import Bus
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ async def _commit(db: Database, fn: Any, **kwargs: Any) -> Change:
 
 async def _publish(bus: Bus, change: Change) -> None:
     if change.frames:
-        await bus.publish({"t": "events", "conversation": change.conversation, "frames": change.frames})
+        await bus.publish(envelopes.events(change.conversation, change.frames))
 
 
 def combined(changes: Iterable[Change]) -> list[Change]:
@@ -174,21 +175,20 @@ async def add_note(
 async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, active: bool) -> None:
     """Ephemeral: published, never stored, never replayed."""
     await bus.publish(
-        {
-            "t": "typing",
-            "conversation": {
+        envelopes.typing(
+            {
                 "id": conversation["id"],
                 "visitor_id": conversation["visitor_id"],
                 "site_id": conversation["site_id"],
                 "channel_id": conversation.get("channel_id"),
             },
-            "frame": {
+            {
                 "type": "typing.updated",
                 "conversation_id": conversation["id"],
                 "author": {"type": author.type, "id": author.id, "name": author.name},
                 "active": active,
             },
-        }
+        )
     )
 
 

@@ -28,8 +28,10 @@ from server.ids import iso, new_id, utcnow
 from server.proactive import rules, store
 from server.proactive.models import ProactiveMessage
 from server.proactive.store import messages
-from server.realtime.bus import Bus, Envelope
+from server.realtime import envelopes
+from server.realtime.bus import Bus
 from server.realtime.connection import Connection
+from server.realtime.envelopes import Envelope
 from server.sites.hours import Hours
 from server.sites.models import Site
 from server.tracking.models import TrackedEvent, Visit
@@ -135,7 +137,7 @@ class Engine:
     async def changed(self, site_id: str) -> None:
         """Tell every process (this one included) that a site's messages changed."""
         self._sites.pop(site_id, None)
-        await self.bus.publish({"t": "proactive.changed", "site_id": site_id})
+        await self.bus.publish(envelopes.proactive_changed(site_id))
 
     # -- what a visitor does ---------------------------------------------------------------
 

@@ -28,13 +28,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from server.realtime import envelopes
+from server.realtime.envelopes import Envelope
+
 log = logging.getLogger(__name__)
 
-Envelope = dict[str, Any]
 
 # Sent to the local hub when the bus may have dropped messages (a Redis
 # reconnect), so every socket re-reads what it missed from the database.
-RESYNC: Envelope = {"t": "bus.resync"}
+RESYNC: Envelope = envelopes.bus_resync()
 
 
 class Bus:

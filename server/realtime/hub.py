@@ -21,8 +21,10 @@ from typing import Any
 
 from server.config import Settings
 from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, dumps, error_frame
-from server.realtime.bus import Bus, Envelope
+from server.realtime import envelopes
+from server.realtime.bus import Bus
 from server.realtime.connection import Connection
+from server.realtime.envelopes import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -129,20 +131,21 @@ class Hub:
     # -- routing -----------------------------------------------------------------
 
     def recipients(self, envelope: Envelope) -> Iterable[Connection]:
-        kind = envelope["t"]
-        if kind == "events":
+        """Who receives an envelope: its type's audience (envelopes.AUDIENCE)."""
+        audience = envelopes.AUDIENCE.get(envelopes.Kind(envelope["t"]))
+        if audience == "conversation":
             yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
             yield from self._agents_of(envelope["conversation"])
-        elif kind == "typing":
+        elif audience == "typing":
             author = envelope["frame"]["author"]
             if author["type"] != "visitor":
                 yield from self.visitors.get(envelope["conversation"]["visitor_id"], ())
             yield from (a for a in self._agents_of(envelope["conversation"]) if a.user_id != author["id"])
-        elif kind in ("user.revoked", "user.access"):
+        elif audience == "user":
             yield from (a for a in self.agents if a.user_id == envelope["user_id"])
-        elif kind == "session.ended":
+        elif audience == "session":
             yield from (a for a in self.agents if a.session_id == envelope["session_id"])
-        elif kind == "bus.resync":
+        elif audience == "everyone":
             yield from self.connections
 
     def _agents_of(self, conversation: dict[str, Any]) -> Iterable[Connection]:
@@ -151,18 +154,22 @@ class Hub:
         return (a for a in self.agents if a.access is None or a.access.sees(channel))
 
     def route(self, envelope: Envelope) -> None:
-        hook = self.control_hooks.get(envelope["t"])
-        if hook is not None:  # for the process, not for sockets
-            hook(envelope)
+        """Hand an envelope to its receivers, doing for each what its type says (envelopes.ACTION)."""
+        kind = envelopes.Kind(envelope["t"])
+        action = envelopes.ACTION[kind]
+        if action == "hook":  # for the process, not for sockets
+            hook = self.control_hooks.get(kind)
+            if hook is not None:
+                hook(envelope)
             return
         for conn in self.recipients(envelope):
-            if envelope["t"] in ("user.revoked", "session.ended"):
+            if action == "revoke":
                 self._spawn(self._revoke(conn))
-            elif envelope["t"] == "user.access":
+            elif action == "reload_access":
                 self._spawn(self._reload_access(conn))
             else:
                 self.enqueue(conn, envelope)
-                if envelope["t"] == "bus.resync" and conn.kind == "agent":
+                if action == "resync" and conn.kind == "agent":
                     # A revocation published while the bus was down may never arrive.
                     self._spawn(self._recheck(conn))
 
@@ -217,12 +224,12 @@ class Hub:
             while conn.outbox and not conn.closed:
                 item = conn.outbox.popleft()
                 kind = item.get("t")
-                if kind == "events":
+                if kind == envelopes.Kind.EVENTS:
                     for frame, text in zip(item["frames"], _encoded(item), strict=True):
                         await self.send_event(conn, frame, text)
-                elif kind == "typing":
+                elif kind == envelopes.Kind.TYPING:
                     await conn.send(item["frame"])
-                elif kind == "bus.resync":
+                elif kind == envelopes.Kind.BUS_RESYNC:
                     for conversation_id, cursor in list(conn.cursors.items()):
                         await self.catch_up(conn, conversation_id, cursor)
                 else:
