@@ -170,6 +170,15 @@ def cmd_demo_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_protocol_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from server.protocol import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
@@ -195,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     user.add_argument("--name")
     user.add_argument("--role", choices=["admin", "agent"], default="agent")
     user.add_argument("--password", help="prefer PARLEY_PASSWORD or the prompt; argv is visible to others")
+    sub.add_parser(
+        "protocol-schema", help="print the wire protocol as JSON Schema (docs/protocol.schema.json)"
+    )
     site = sub.add_parser("create-site", help="create a site that embeds the widget")
     site.add_argument("--name", required=True)
     site.add_argument("--domain", action="append", required=True, help="allowed domain (repeatable)")
@@ -210,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "create-user": cmd_create_user,
         "create-site": cmd_create_site,
+        "protocol-schema": cmd_protocol_schema,
     }
     return commands[args.command](args)
 

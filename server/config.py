@@ -68,6 +68,9 @@ class Settings:
     close_timeout_s: float
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated).
     trusted_proxies: frozenset[str] = frozenset()
+    # Validate every frame sent against its model in server/protocol.py (the test suite's
+    # wire-contract check; off in production, where it would only cost time).
+    check_frames: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,6 +106,7 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_SEND_TIMEOUT_S": "10",
     "PARLEY_CLOSE_TIMEOUT_S": "5",
     "PARLEY_TRUSTED_PROXIES": "",
+    "PARLEY_CHECK_FRAMES": "false",
 }
 
 
@@ -174,7 +178,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             ipaddress.ip_address(proxy)
         except ValueError:
             raise ConfigError(f"PARLEY_TRUSTED_PROXIES: {proxy!r} is not an IP address") from None
+    check = get("PARLEY_CHECK_FRAMES").strip().lower()
+    if check not in ("1", "true", "yes", "0", "false", "no", ""):
+        raise ConfigError(f"PARLEY_CHECK_FRAMES={check!r}: expected true or false")
     return Settings(
+        check_frames=check in ("1", "true", "yes"),
         trusted_proxies=proxies,
         data_dir=data_dir,
         database_url=database_url,

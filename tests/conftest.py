@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import Stack, build_stack, postgres_problem, redis_problem
+from tests.harness import LIVE, Stack, build_stack, postgres_problem, redis_problem
 
 BACKENDS = ["sqlite", "postgres"]
 _missing: list[str] = []
@@ -77,3 +77,15 @@ def tight_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     )
     yield built
     built.close()
+
+
+@pytest.fixture(autouse=True)
+def wire_contract() -> Iterator[None]:
+    """Every frame a server sent during the test matched its model in server/protocol.py
+    (the servers check each one as they encode it and log any that does not)."""
+    for server in list(LIVE):
+        server.contract_breaks()
+    yield
+    broken = [line for server in list(LIVE) for line in server.contract_breaks()]
+    if broken:
+        pytest.fail("a frame broke the protocol's models:\n" + "\n".join(broken[:5]), pytrace=False)

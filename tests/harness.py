@@ -61,12 +61,18 @@ def redis_problem() -> str | None:
     return None
 
 
+# Every server a test started, for the wire-contract check after each test (conftest.py).
+LIVE: set[ServerProcess] = set()
+
+
 class ServerProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
         self.port = free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.read_up_to = 0
+        LIVE.add(self)
 
     @property
     def base_url(self) -> str:
@@ -125,6 +131,19 @@ class ServerProcess:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def contract_breaks(self) -> list[str]:
+        """Lines the server logged, since the last call, about a frame that broke the
+        protocol's models (the conftest fails the test that caused them)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self.read_up_to)
+                new = log.read()
+        except OSError:
+            return []
+        self.read_up_to += len(new)
+        lines = new.decode(errors="replace").splitlines()
+        return [line for line in lines if "FRAME CONTRACT BROKEN" in line or "breaks the contract" in line]
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -221,6 +240,8 @@ def build_stack(
         "PARLEY_BUS_URL": bus_url,
         "PARLEY_SECRET_KEY": secrets.token_urlsafe(40),
         "PARLEY_ENV_FILE": str(workdir / "none.env"),
+        # Every frame a server sends is checked against its model (server/protocol.py).
+        "PARLEY_CHECK_FRAMES": "true",
         **{f"PARLEY_{k.upper()}": str(v) for k, v in overrides.items()},
     }
     from server.config import load_settings

@@ -7,6 +7,19 @@ from typing import Any
 from urllib.parse import quote
 
 from server.ids import iso
+from server.protocol import ORIGINS
+
+
+def origin_of(message: dict[str, Any], data: dict[str, Any]) -> str:
+    """Where a message came from (protocol ORIGINS), so that clients never parse ids."""
+    stored = data.get("origin") or data.get("kind")  # kind: greeting and away messages
+    if stored in ORIGINS:
+        return str(stored)
+    if message["author_type"] in ("visitor", "agent", "bot"):
+        return str(message["author_type"])
+    if str(message.get("client_id") or "").startswith("proactive."):
+        return "proactive"  # stored before the origin was
+    return "system"
 
 
 def event_frame(
@@ -33,6 +46,7 @@ def event_frame(
                 "name": data.get("author_name"),
                 "avatar_url": data.get("author_avatar"),
             },
+            "origin": origin_of(message, data),
             "client_id": message["client_id"],
             "text": message["text"],
             "created_at": iso(message["created_at"]),

@@ -406,7 +406,7 @@ def start_from_proactive(
                 "client_id": client_id,
                 "text": text,
             }
-            appender.append("message.created", author_data(sender), message)
+            appender.append("message.created", {**author_data(sender), "origin": "proactive"}, message)
     merged = automation.add_tags(conn, row["id"], tags)
     started = bool(bot_answer_id) and not automation.bots().running(conn, row["id"])
     if started and bot_answer_id is not None:
