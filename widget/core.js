@@ -209,7 +209,7 @@
     var t = f.type;
     if (t === "message.created") {
       var g = f.message, a = g.author, key = a.type === "visitor" && g.client_id ? g.client_id : g.id;
-      if (/^proactive\./.test(g.client_id || "")) unpro();
+      if (g.origin === "proactive") unpro();
       var it = m.items[key] || (m.items[key] = { k: key, n: m.n++ });
       it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at; it.files = g.attachments; it.bt = g.buttons;
       if (a.type === "visitor") {
