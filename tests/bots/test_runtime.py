@@ -58,6 +58,7 @@ async def _bot_says(client: Any, cid: str, count: int) -> list[dict[str, Any]]:
         frame = await event_in(
             client, cid, "message.created", lambda f: f["message"]["author"]["type"] == "bot"
         )
+        assert frame["message"]["origin"] == "bot"
         said.append(frame["message"])
     return said
 

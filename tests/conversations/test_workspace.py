@@ -362,10 +362,12 @@ async def test_greeting_and_away_messages(desk: Stack) -> None:
     alice = await visitor(desk, site)
     try:
         cid = (await alice.send("Anyone there?"))["conversation_id"]
-        texts = []
+        texts, origins = [], []
         while len(texts) < 3:
             frame = await event_in(alice, cid, "message.created")
             texts.append((frame["message"]["author"]["type"], frame["message"]["text"]))
+            origins.append(frame["message"]["origin"])
+        assert origins == ["visitor", "greeting", "away"]
         assert texts[0] == ("visitor", "Anyone there?")
         assert texts[1] == ("system", "Hi! An agent will be with you shortly.")
         assert texts[2][0] == "system" and texts[2][1].startswith(

@@ -223,11 +223,13 @@ async def test_writing_answers_a_message_that_asks_for_nothing(stack: Stack) -> 
             {"type": "message.send", "client_id": "c1", "text": "Yes, about sizes", "delivery_id": delivery}
         )
         ack = await sock.expect("ack")
-        texts = []
+        texts, origins = [], []
         while len(texts) < 3:
             frame = await sock.expect("message.created")
             texts.append(frame["message"]["text"])
+            origins.append(frame["message"]["origin"])
         assert texts == ["Hi! Can we help?", "Yes, about sizes", "Someone will answer soon."]
+        assert origins == ["proactive", "visitor", "proactive"]
         assert ack["seq"] == 3
         counted = (await admin.message(msg["id"]))["counters"]
         assert counted["replied"] == 1 and counted["conversations"] == 1
