@@ -31,7 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("contacts", "accounts"),
     ("channels",),
     ("sites",),
-    ("realtime", "db"),
+    ("realtime",),
+    ("db",),
     ("scheduler", "protocol", "config", "tokens", "operators", "patterns", "untrusted", "errors", "ids"),
 )
 RANK = {part: rank for rank, layer in enumerate(LAYERS) for part in layer}

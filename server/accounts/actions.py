@@ -12,6 +12,7 @@ from server.db import Database
 from server.errors import InvalidInput, Unauthorized
 from server.realtime import envelopes
 from server.realtime.bus import Bus
+from server.realtime.outbox import Done, commit
 
 
 async def change_password(db: Database, bus: Bus, user: User, current: str, new: str) -> User:
@@ -20,8 +21,12 @@ async def change_password(db: Database, bus: Bus, user: User, current: str, new:
         raise Unauthorized("the current password is wrong", code="bad_credentials", close_code=None)
     if new == current:
         raise InvalidInput("the new password is the same as the current one", code="password_unchanged")
-    await db.write(set_password, user.id, new)
-    await bus.publish(envelopes.user_revoked(user.id))
+
+    def change(conn: Any) -> Done[None]:
+        set_password(conn, user.id, new)
+        return Done(None, [envelopes.user_revoked(user.id)])
+
+    await commit(db, bus, change)
     updated = await db.read(user_by_id, user.id)
     assert updated is not None
     return updated
@@ -30,15 +35,12 @@ async def change_password(db: Database, bus: Bus, user: User, current: str, new:
 async def update_user(db: Database, bus: Bus, user_id: str, changes: dict[str, Any]) -> User:
     """An admin's change to a user. Disabling or a new password closes every one of
     their sockets within the bus's latency; other changes reload what their sockets see."""
-    user, revoke = await db.write(lambda c: store.update_user(c, user_id, changes))
-    await bus.publish((envelopes.user_revoked if revoke else envelopes.user_access)(user.id))
-    return user
+    return await commit(db, bus, lambda c: store.update_user(c, user_id, changes))
 
 
 async def end_session(db: Database, bus: Bus, session_id: str) -> None:
     """Sign out: the session's cookie stops working and its sockets close, on every process."""
-    if await db.write(store.end_session, session_id):
-        await bus.publish(envelopes.session_ended(session_id))
+    await commit(db, bus, lambda c: store.end_session(c, session_id))
 
 
 async def add_user(
@@ -50,7 +52,7 @@ async def add_user(
     def add(conn: Any) -> User:
         user = store.create_user(conn, email=email, name=name, password=password, role=role)
         if grants:
-            user, _ = store.update_user(conn, user.id, grants)
+            user = store.update_user(conn, user.id, grants).value  # no socket to tell yet
         return user
 
     return await db.write(add)

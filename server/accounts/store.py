@@ -14,6 +14,8 @@ from server.accounts.passwords import DUMMY_HASH, MIN_LENGTH, hash_password, ver
 from server.channels.models import Channel
 from server.errors import InvalidInput, LimitExceeded, NotFound, Unauthorized
 from server.ids import utcnow
+from server.realtime import envelopes
+from server.realtime.outbox import Done
 
 users = User.__table__  # type: ignore[attr-defined]
 
@@ -81,14 +83,16 @@ def start_session(conn: Connection, user_id: str, max_age_s: int) -> str:
     return session.id
 
 
-def end_session(conn: Connection, session_id: str) -> bool:
-    """Sign out: True if the session was live until now."""
-    done = conn.execute(
+def end_session(conn: Connection, session_id: str) -> Done[bool]:
+    """Sign out: True if the session was live until now (then its sockets are told)."""
+    ended = conn.execute(
         update(sessions)
         .where(sessions.c.id == session_id, sessions.c.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    return bool(done.rowcount)
+    if not ended.rowcount:
+        return Done(False)
+    return Done(True, [envelopes.session_ended(session_id)])
 
 
 def session_user(conn: Connection, user_id: str, session_id: str) -> tuple[User | None, bool]:
@@ -164,8 +168,9 @@ def clear_failures(conn: Connection, email: str) -> None:
 # -- the team, as admins manage it --------------------------------------------------------
 
 
-def update_user(conn: Connection, user_id: str, changes: dict[str, Any]) -> tuple[User, bool]:
-    """Apply an admin's changes; returns the user and whether their sessions must end."""
+def update_user(conn: Connection, user_id: str, changes: dict[str, Any]) -> Done[User]:
+    """Apply an admin's changes. Disabling or a new password ends every session of the user
+    (``user.revoked``); any other change reloads what their sockets see (``user.access``)."""
     user = user_by_id(conn, user_id)
     if user is None:
         raise NotFound(f"no user {user_id!r}", code="user_not_found")
@@ -228,4 +233,4 @@ def update_user(conn: Connection, user_id: str, changes: dict[str, Any]) -> tupl
         conn.execute(update(users).where(users.c.id == user_id).values(**values))
     updated = user_by_id(conn, user_id)
     assert updated is not None
-    return updated, revoke
+    return Done(updated, [(envelopes.user_revoked if revoke else envelopes.user_access)(user_id)])

@@ -24,23 +24,19 @@ from server.db import Database
 from server.errors import InvalidInput
 from server.realtime import envelopes
 from server.realtime.bus import Bus
+from server.realtime.outbox import Done, commit
 
 log = logging.getLogger(__name__)
 
 
-async def _commit(db: Database, fn: Any, **kwargs: Any) -> Change:
-    try:
-        return await db.write(lambda conn: fn(conn, **kwargs))
-    except IntegrityError:
-        # Two processes raced on the same client id or conversation; the
-        # loser's transaction rolled back, and a second try sees the winner.
-        log.info("retrying %s after a write conflict", fn.__name__)
-        return await db.write(lambda conn: fn(conn, **kwargs))
+async def _one(db: Database, bus: Bus, fn: Any, **kwargs: Any) -> Change:
+    """One store step as an action: commit (once more after a write conflict), then publish."""
 
+    def step(conn: Connection) -> Done[Change]:
+        change = fn(conn, **kwargs)
+        return Done(change, published([change]))
 
-async def _publish(bus: Bus, change: Change) -> None:
-    if change.frames:
-        await bus.publish(envelopes.events(change.conversation, change.frames))
+    return await commit(db, bus, step, retry_on=(IntegrityError,))
 
 
 def combined(changes: Iterable[Change]) -> list[Change]:
@@ -58,17 +54,21 @@ def combined(changes: Iterable[Change]) -> list[Change]:
 T = TypeVar("T")
 
 
+def published(changes: Iterable[Change]) -> list[envelopes.Envelope]:
+    """The envelopes of several steps' changes: one per conversation that has frames."""
+    return [envelopes.events(c.conversation, c.frames) for c in combined(changes) if c.frames]
+
+
 async def run(db: Database, bus: Bus, step: Callable[[Connection], tuple[T, list[Change]]]) -> T:
-    """Run a composed step in one transaction (once more after a write conflict), then
-    publish what it changed: one envelope per conversation."""
-    try:
-        result, changes = await db.write(step)
-    except IntegrityError:
-        log.info("retrying %s after a write conflict", getattr(step, "__name__", "a step"))
-        result, changes = await db.write(step)
-    for change in combined(changes):
-        await _publish(bus, change)
-    return result
+    """Run a composed step in one transaction (once more after a write conflict: two
+    processes raced on a client id or a conversation), then publish what it changed:
+    one envelope per conversation."""
+
+    def composed(conn: Connection) -> Done[T]:
+        result, changes = step(conn)
+        return Done(result, published(changes))
+
+    return await commit(db, bus, composed, retry_on=(IntegrityError,))
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -99,8 +99,9 @@ async def send_message(
 ) -> dict[str, Any]:
     if text.strip() or not attachment_ids:  # a file alone needs no words
         check_text(text, max_chars)
-    change = await _commit(
+    change = await _one(
         db,
+        bus,
         store.post_message,
         author=author,
         client_id=client_id,
@@ -111,7 +112,6 @@ async def send_message(
         channel_kind=channel_kind,
         attachment_ids=attachment_ids,
     )
-    await _publish(bus, change)
     assert change.ack is not None
     return change.ack
 
@@ -125,49 +125,50 @@ async def mark_read(
     up_to_seq: int,
     visitor_id: str | None = None,
 ) -> None:
-    change = await _commit(
+    await _one(
         db,
+        bus,
         store.mark_read,
         conversation_id=conversation_id,
         reader=reader,
         up_to_seq=up_to_seq,
         visitor_id=visitor_id,
     )
-    await _publish(bus, change)
 
 
 async def set_status(db: Database, bus: Bus, *, conversation_id: str, status: str, by: Author) -> None:
-    change = await _commit(db, store.set_status, conversation_id=conversation_id, status=status, by=by)
-    await _publish(bus, change)
+    await _one(db, bus, store.set_status, conversation_id=conversation_id, status=status, by=by)
 
 
 async def update(
     db: Database, bus: Bus, *, conversation_id: str, by: Author, **changes: Any
 ) -> dict[str, Any]:
     """Status, snooze and assignee changes (see store.update_conversation); returns the summary."""
-    change = await _commit(db, store.update_conversation, conversation_id=conversation_id, by=by, **changes)
-    await _publish(bus, change)
+    change = await _one(db, bus, store.update_conversation, conversation_id=conversation_id, by=by, **changes)
     return change.conversation
 
 
 async def bot_wake(db: Database, bus: Bus, *, conversation_id: str) -> None:
-    change = await _commit(db, store.bot_wake, conversation_id=conversation_id)
-    await _publish(bus, change)
+    await _one(db, bus, store.bot_wake, conversation_id=conversation_id)
 
 
 async def wake(db: Database, bus: Bus, *, conversation_id: str, by: Author) -> None:
-    change = await _commit(db, store.wake, conversation_id=conversation_id, by=by)
-    await _publish(bus, change)
+    await _one(db, bus, store.wake, conversation_id=conversation_id, by=by)
 
 
 async def add_note(
     db: Database, bus: Bus, *, author: Author, client_id: str, text: str, conversation_id: str, max_chars: int
 ) -> dict[str, Any]:
     check_text(text, max_chars)
-    change = await _commit(
-        db, store.post_note, author=author, client_id=client_id, text=text, conversation_id=conversation_id
+    change = await _one(
+        db,
+        bus,
+        store.post_note,
+        author=author,
+        client_id=client_id,
+        text=text,
+        conversation_id=conversation_id,
     )
-    await _publish(bus, change)
     assert change.ack is not None
     return change.ack
 
