@@ -390,20 +390,21 @@ def start_from_proactive(
     then its bot answer started (at once, or at the visitor's first message), or else routed
     like any conversation a visitor starts.
 
-    Each text has a client id made from the delivery, so a repeat adds nothing.
+    The caller adds the texts once (the delivery's replied_at decides); each is
+    stored under its own message id as client id.
     """
     row, created = _active_conversation(conn, site_id, visitor_id, channel_kind)
     appender = Appender(conn, row)
     if created:
         appender.append("conversation.created", {"visitor_id": visitor_id, "status": "open", "tags": tags})
-    for i, text in enumerate(texts):
-        client_id = f"proactive.{delivery_id}.{i}"
-        if text and _existing_message(conn, row["id"], client_id) is None:
+    for text in texts:
+        if text:
+            message_id = new_id("msg")
             message = {
-                "id": new_id("msg"),
+                "id": message_id,
                 "author_type": sender.type,
                 "author_id": sender.id,
-                "client_id": client_id,
+                "client_id": message_id,
                 "text": text,
             }
             appender.append("message.created", {**author_data(sender), "origin": "proactive"}, message)

@@ -47,27 +47,42 @@ class Answered:
         name = (chan.sender_name if chan is not None else "") or self.site_name
         return Author("system", None, name, chan.sender_avatar_url if chan is not None else None)
 
-    def open(self, conn: Connection, texts: list[str], *, bot_now: bool = False, bot: bool = True) -> Change:
-        """The conversation opened with the message (``texts`` from the first), its tags, and
-        its bot answer (at once after details, or at the visitor's first message); the
-        delivery counts as opened and replied. Texts already there are not added again."""
+    def open(self, conn: Connection, texts: list[str], *, bot_now: bool = False) -> Change:
+        """The conversation opened with the message (``texts``), its tags, and its bot answer
+        (at once after details, or at the visitor's first message); the delivery counts as
+        opened and replied. Only the first answer to a delivery adds the texts: marking it
+        replied is an UPDATE … WHERE replied_at IS NULL, which a concurrent answer waits for."""
         msg = self.msg
+        first = store.mark(conn, self.delivery["id"], self.visitor_id, "replied_at")
         change = conversation_store.start_from_proactive(
             conn,
             site_id=self.site_id,
             visitor_id=self.visitor_id,
             delivery_id=self.delivery["id"],
             sender=self.sender,
-            texts=texts,
+            texts=texts if first else [],
             tags=msg.tags,
             channel_kind=self.channel.kind if self.channel is not None else "web",
-            bot_answer_id=msg.bot_answer_id if bot and msg.response == "bot" else None,
+            bot_answer_id=msg.bot_answer_id if first and msg.response == "bot" else None,
             bot_now=bot_now,
         )
-        cid = change.conversation["id"]
-        store.mark(conn, self.delivery["id"], self.visitor_id, "replied_at", conversation_id=cid)
+        if first:
+            store.answered_in(conn, self.delivery["id"], change.conversation["id"])
         store.mark(conn, self.delivery["id"], self.visitor_id, "opened_at")
         return change
+
+    def follow_up(self, conn: Connection) -> Change:
+        """The message's follow-up, after the visitor's first words."""
+        return conversation_store.start_from_proactive(
+            conn,
+            site_id=self.site_id,
+            visitor_id=self.visitor_id,
+            delivery_id=self.delivery["id"],
+            sender=self.sender,
+            texts=[self.msg.followup],
+            tags=[],
+            channel_kind=self.channel.kind if self.channel is not None else "web",
+        )
 
 
 def _answered(conn: Connection, site_id: str, site_name: str, visitor_id: str, delivery_id: str) -> Answered:
@@ -158,8 +173,7 @@ async def first_message(
         assert sent.ack is not None
         changes = [opened, sent]
         if answered.msg.followup and not sent.ack["duplicate"]:
-            # The follow-up is the message's second text, as after a reply with details.
-            changes.append(answered.open(conn, ["", answered.msg.followup], bot=False))
+            changes.append(answered.follow_up(conn))
         return sent.ack, changes
 
     return await conversations.run(db, bus, step)

@@ -373,6 +373,13 @@ def mark(conn: Connection, delivery_id: str, visitor_id: str, column: str, **ext
     return bool(done.rowcount)
 
 
+def answered_in(conn: Connection, delivery_id: str, conversation_id: str) -> None:
+    """The conversation the delivery's first answer opened (or reopened)."""
+    conn.execute(
+        update(deliveries).where(deliveries.c.id == delivery_id).values(conversation_id=conversation_id)
+    )
+
+
 def shown_this_visit(conn: Connection, visit_id: str) -> int:
     return int(
         conn.execute(
