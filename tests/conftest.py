@@ -58,6 +58,15 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     built.close()
 
 
+@pytest.fixture(scope="module", params=["postgres"])
+def processes(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """Two processes on PostgreSQL and Redis, for tests that read what is published
+    off the bus (tests.helpers.bus_tap), where the processes meet."""
+    built = build_stack(request.param)
+    yield built
+    built.close()
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def tight_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """Servers with small limits and short timeouts, to reach every limit quickly."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 import time
@@ -129,3 +130,24 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15) 
             return False
         await asyncio.sleep(0.1)
     return True
+
+
+@asynccontextmanager
+async def bus_tap(stack: Stack) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    """The envelopes the stack's processes publish on Redis from now on, in order."""
+    import redis.asyncio as redis
+
+    url, _, channel = stack.bus_url.partition("?channel=")
+    client = redis.from_url(url)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(channel)
+
+    async def envelopes() -> AsyncIterator[dict[str, Any]]:
+        async for message in pubsub.listen():
+            yield json.loads(message["data"])["e"]
+
+    try:
+        yield envelopes()
+    finally:
+        await pubsub.aclose()
+        await client.aclose()

@@ -15,7 +15,8 @@ from server.bots import flows
 from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
 from server.channels.store import site_channel_ids
 from server.conversations.models import Conversation
-from server.errors import InvalidInput, NotFound
+from server.db import rows
+from server.errors import InvalidInput
 from server.ids import utcnow
 
 answers = BotAnswer.__table__  # type: ignore[attr-defined]
@@ -51,21 +52,11 @@ def site_answers(conn: Connection, site_id: str) -> list[dict[str, Any]]:
 
 
 def site_of(conn: Connection, answer_id: str) -> str:
-    site_id = conn.execute(select(answers.c.site_id).where(answers.c.id == answer_id)).scalar()
-    if site_id is None:
-        raise NotFound(f"no bot answer {answer_id!r}", code="bot_answer_not_found")
-    return str(site_id)
+    return rows.site_of(conn, answers, answer_id, what="bot_answer")
 
 
 def answer(conn: Connection, answer_id: str, site_id: str) -> BotAnswer:
-    row = (
-        conn.execute(select(answers).where(answers.c.id == answer_id, answers.c.site_id == site_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"no bot answer {answer_id!r} on this site", code="bot_answer_not_found")
-    return BotAnswer.model_validate(dict(row))
+    return BotAnswer.model_validate(rows.of_site(conn, answers, answer_id, site_id, what="bot_answer"))
 
 
 def answer_public(conn: Connection, answer_id: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from server.channels.models import Channel
-from server.errors import InvalidInput, NotFound
+from server.db import rows
+from server.errors import InvalidInput
 from server.sites.models import Site
 from server.sites.store import create_site
 
@@ -47,21 +48,11 @@ def site_channel_ids(conn: Connection, site_id: str) -> set[str]:
 
 
 def site_of(conn: Connection, channel_id: str) -> str:
-    site_id = conn.execute(select(channels.c.site_id).where(channels.c.id == channel_id)).scalar()
-    if site_id is None:
-        raise NotFound(f"no channel {channel_id!r}", code="channel_not_found")
-    return str(site_id)
+    return rows.site_of(conn, channels, channel_id, what="channel")
 
 
 def channel(conn: Connection, channel_id: str, site_id: str) -> Channel:
-    row = (
-        conn.execute(select(channels).where(channels.c.id == channel_id, channels.c.site_id == site_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"no channel {channel_id!r} on this site", code="channel_not_found")
-    return Channel.model_validate(dict(row))
+    return Channel.model_validate(rows.of_site(conn, channels, channel_id, site_id, what="channel"))
 
 
 def update_channel(conn: Connection, channel_id: str, site_id: str, changes: dict[str, Any]) -> Channel:

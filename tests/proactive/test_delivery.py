@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from parley_client import Socket
 from server.sites.models import Site
-from tests.harness import Stack, build_stack
+from tests.harness import Stack
 from tests.helpers import agent as signed_in_agent
-from tests.helpers import event_in, hello, raw_visitor
+from tests.helpers import bus_tap, event_in, hello, raw_visitor
 from tests.proactive.helpers import Admin
 
 pytestmark = pytest.mark.anyio
@@ -353,53 +351,42 @@ async def test_a_pattern_that_would_backtrack_never_holds_the_server(stack: Stac
         await admin.close()
 
 
-@pytest.fixture(scope="module", params=["postgres"])
-def processes(request: pytest.FixtureRequest) -> Iterator[Stack]:
-    """Two processes on Redis: what one publishes can be read off the bus."""
-    built = build_stack(request.param)
-    yield built
-    built.close()
-
-
 async def test_answering_with_a_first_message_is_one_publish(processes: Stack) -> None:
     """It used to take three transactions and three publishes, glued by a made-up client id."""
-    import redis.asyncio as redis
-
     stack = processes
     site = stack.create_site()
     admin = await Admin.login(stack)
-    url, _, channel = stack.bus_url.partition("?channel=")
-    client = redis.from_url(url)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(channel)
     try:
-        await admin.live(site, text="Hi! Can we help?", followup="Someone will answer soon.")
-        sock, _ = await arrive(stack, site, HOME)
-        delivery = (await sock.expect("proactive.show"))["delivery_id"]
-        first = {"type": "message.send", "client_id": "c1", "text": "About sizes", "delivery_id": delivery}
-        await sock.send(first)
-        ack = await sock.expect("ack")
-        await sock.send(first)  # a retry: the same ack, nothing published
-        assert (await sock.expect("ack"))["duplicate"] is True
-        marker = {"type": "message.send", "client_id": "c2", "text": "marker"}
-        await sock.send({**marker, "conversation_id": ack["conversation_id"]})
-        await sock.expect("ack")
-        published = []
-        async for message in pubsub.listen():
-            envelope = json.loads(message["data"])["e"]
-            if envelope["t"] != "events" or envelope["conversation"]["id"] != ack["conversation_id"]:
-                continue
-            texts = [f["message"]["text"] for f in envelope["frames"] if f["type"] == "message.created"]
-            if texts == ["marker"]:
-                break
-            published.append(texts)
-        assert published == [["Hi! Can we help?", "About sizes", "Someone will answer soon."]]
-        history = await admin.http.get(f"/api/v1/conversations/{ack['conversation_id']}/events")
-        sent = [f["message"] for f in history.json()["events"] if "message" in f]
-        # No made-up client ids: the server's own messages go by their ids.
-        assert [m["client_id"] == m["id"] for m in sent if m["origin"] == "proactive"] == [True, True]
-        await sock.close()
+        async with bus_tap(stack) as envelopes:
+            await admin.live(site, text="Hi! Can we help?", followup="Someone will answer soon.")
+            sock, _ = await arrive(stack, site, HOME)
+            delivery = (await sock.expect("proactive.show"))["delivery_id"]
+            first = {
+                "type": "message.send",
+                "client_id": "c1",
+                "text": "About sizes",
+                "delivery_id": delivery,
+            }
+            await sock.send(first)
+            ack = await sock.expect("ack")
+            await sock.send(first)  # a retry: the same ack, nothing published
+            assert (await sock.expect("ack"))["duplicate"] is True
+            marker = {"type": "message.send", "client_id": "c2", "text": "marker"}
+            await sock.send({**marker, "conversation_id": ack["conversation_id"]})
+            await sock.expect("ack")
+            published = []
+            async for envelope in envelopes:
+                if envelope["t"] != "events" or envelope["conversation"]["id"] != ack["conversation_id"]:
+                    continue
+                texts = [f["message"]["text"] for f in envelope["frames"] if f["type"] == "message.created"]
+                if texts == ["marker"]:
+                    break
+                published.append(texts)
+            assert published == [["Hi! Can we help?", "About sizes", "Someone will answer soon."]]
+            history = await admin.http.get(f"/api/v1/conversations/{ack['conversation_id']}/events")
+            sent = [f["message"] for f in history.json()["events"] if "message" in f]
+            # No made-up client ids: the server's own messages go by their ids.
+            assert [m["client_id"] == m["id"] for m in sent if m["origin"] == "proactive"] == [True, True]
+            await sock.close()
     finally:
-        await pubsub.aclose()
-        await client.aclose()
         await admin.close()
