@@ -144,6 +144,8 @@
   }
   function list() {
     const ul = $("list");
+    // The list is drawn again after changes: keep the keyboard's place in it.
+    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     ul.textContent = "";
     $("empty").hidden = rows.length > 0;
     $("empty").textContent = state.q ? "No conversation matches “" + state.q + "”." : "No conversations here.";
@@ -160,10 +162,26 @@
       if (label) { dot.title = label; dot.setAttribute("aria-label", label); }
       const assignee = r.bot_active ? "A bot is answering" : r.assignee_id ? (member(r.assignee_id) || {}).name || "Assigned" : "Unassigned";
       b.append(dot, who, el("span", "when", time(r.last_activity_at)), el("span", "last", r.last_preview), el("span", "assignee", assignee));
+      // One sentence for screen readers, rather than the parts run together.
+      b.setAttribute("aria-label", [nameOf(r.visitor), label, time(r.last_activity_at), r.last_preview, assignee].filter(Boolean).join(", "));
       b.onclick = () => select(r.id);
       li.append(b);
       ul.append(li);
+      if (r.id === focused) b.focus();
     }
+  }
+  // Move the keyboard's focus in the list (it opens nothing: Enter does).
+  function moveFocus(step) {
+    const buttons = [...$("list").querySelectorAll("button")];
+    if (!buttons.length) return;
+    const at = buttons.indexOf(document.activeElement);
+    const from = at >= 0 ? at : buttons.findIndex((b) => b.dataset.id === current);
+    const to = from < 0 ? 0 : Math.max(0, Math.min(buttons.length - 1, from + step));
+    buttons[to].focus();
+  }
+  function focusRow() {
+    const row = $("list").querySelector(`button[data-id="${CSS.escape(current || "")}"]`) || $("list").querySelector("button");
+    if (row) row.focus();
   }
 
   // -- one conversation ----------------------------------------------------------------
@@ -171,6 +189,7 @@
     current = id;
     const c = conv(id);
     $("view").hidden = false;
+    $("nothing").hidden = true;
     $("contact").hidden = false;
     $("typing").textContent = "";
     $("text").value = "";
@@ -220,12 +239,19 @@
     const c = conv(current);
     $("conv-title").textContent = nameOf(c.visitor);
     $("toggle-status").textContent = c.status === "closed" ? "Reopen" : "Close";
-    const sel = $("assignee");
-    sel.textContent = "";
-    sel.append(new Option("Unassigned", ""));
-    for (const u of team) if (u.is_active) sel.append(new Option(u.name + (u.id === me ? " (me)" : u.online ? "" : " · offline"), u.id));
-    sel.value = c.assignee_id || "";
-    $("snooze").value = "";
+    const who = (u) => u.name + (u.id === me ? " (me)" : u.online ? "" : " · offline");
+    const assigned = member(c.assignee_id);
+    $("assignee").textContent = "Assignee: " + (c.assignee_id ? (assigned ? who(assigned) : "an agent") : "Unassigned");
+    const items = $("assignee-menu");
+    items.textContent = "";
+    for (const [id, name] of [["", "Unassigned"], ...team.filter((u) => u.is_active).map((u) => [u.id, who(u)])]) {
+      const item = el("button", null, name);
+      item.type = "button";
+      item.setAttribute("role", "menuitemradio");
+      item.setAttribute("aria-checked", String((c.assignee_id || "") === id));
+      item.onclick = () => { closeMenus(); update({ assignee_id: id || null }); };
+      items.append(item);
+    }
     const p = $("conv-state");
     p.className = "state";
     if (c.status === "closed") {
@@ -418,10 +444,34 @@
   // -- actions ---------------------------------------------------------------------
   function update(changes) { if (!send(Object.assign({ type: "conversation.update", conversation_id: current }, changes))) problem("Not connected; try again in a moment."); }
   $("toggle-status").addEventListener("click", () => update({ status: conv(current).status === "closed" ? "open" : "closed" }));
-  $("assignee").addEventListener("change", (e) => update({ assignee_id: e.target.value || null }));
-  $("snooze").addEventListener("change", (e) => {
-    const v = e.target.value;
-    if (!v) return;
+  // Menus act only on a choice (a click, Enter or Space on an item), never on arrow keys.
+  function closeMenus(except) {
+    for (const b of document.querySelectorAll("[aria-haspopup=menu]")) {
+      if (b === except) continue;
+      b.setAttribute("aria-expanded", "false");
+      $(b.getAttribute("aria-controls")).hidden = true;
+    }
+  }
+  for (const b of document.querySelectorAll("[aria-haspopup=menu]")) {
+    const items = $(b.getAttribute("aria-controls"));
+    b.addEventListener("click", () => {
+      const open = b.getAttribute("aria-expanded") !== "true";
+      closeMenus(b);
+      b.setAttribute("aria-expanded", String(open));
+      items.hidden = !open;
+      if (open) (items.querySelector("[aria-checked=true]") || items.querySelector("button")).focus();
+    });
+    items.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); closeMenus(); b.focus(); }
+    });
+    items.parentElement.addEventListener("focusout", (e) => {
+      if (!items.parentElement.contains(e.relatedTarget)) closeMenus();
+    });
+  }
+  document.addEventListener("click", (e) => { if (!e.target.closest(".pop")) closeMenus(); });
+  for (const item of document.querySelectorAll("[data-snooze]")) item.addEventListener("click", () => {
+    closeMenus();
+    const v = item.dataset.snooze;
     const d = new Date();
     if (v === "1h") d.setHours(d.getHours() + 1);
     else if (v === "4h") d.setHours(d.getHours() + 4);
@@ -461,14 +511,21 @@
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => { state.q = e.target.value.trim(); refresh(); }, 150);
   });
-  // Keyboard: j/k (or arrows in the list) move between conversations; / focuses search.
+  // The keyboard model (shown by ?): j/k or ↑/↓ move in the list, Enter opens, Escape
+  // leaves the reply box, / searches, e closes or reopens, a assigns to me.
+  $("list").addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); moveFocus(e.key === "ArrowDown" ? 1 : -1); }
+  });
+  $("text").addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !e.defaultPrevented) { e.preventDefault(); focusRow(); }
+  });
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("textarea, input, select")) return;
-    if (e.key === "/") { e.preventDefault(); $("search").focus(); return; }
-    if (e.key !== "j" && e.key !== "k") return;
-    const at = rows.findIndex((r) => r.id === current);
-    const next = rows[Math.max(0, Math.min(rows.length - 1, at + (e.key === "j" ? 1 : -1)))];
-    if (next) select(next.id);
+    if (e.target.closest("textarea, input, select, dialog") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "/") { e.preventDefault(); $("search").focus(); }
+    else if (e.key === "?") { e.preventDefault(); $("keys").showModal(); }
+    else if (e.key === "j" || e.key === "k") { e.preventDefault(); moveFocus(e.key === "j" ? 1 : -1); }
+    else if (e.key === "e" && current) update({ status: conv(current).status === "closed" ? "open" : "closed" });
+    else if (e.key === "a" && current) update({ assignee_id: me });
   });
 
   $("logout").addEventListener("click", async () => {

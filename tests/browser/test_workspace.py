@@ -12,7 +12,7 @@ from server.channels.store import site_channels
 from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import Widget
 from tests.harness import Stack
-from tests.helpers import sign_in
+from tests.helpers import sign_in, visitor
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +101,7 @@ async def test_live_inbox_markers_badge_replies_and_read_receipts(
         await expect(desk.badge).to_be_hidden()
         await expect(desk.page).to_have_title("Conversations · Parley")
         await expect(row.locator(".assignee")).not_to_have_text("Unassigned")
-        await expect(desk.page.locator("#assignee option:checked")).to_contain_text("(me)")
+        await expect(desk.page.locator("#assignee")).to_contain_text("(me)")
         await desk.tab("Mine")
         await expect(desk.row("Rita")).to_be_visible()
         # The visitor's panel is open, so the reply is read: two ticks and the time.
@@ -168,7 +168,8 @@ async def test_close_reopen_snooze_notes_and_canned_responses(
         await expect(w.log).not_to_contain_text("VIP")
 
         # Snooze: out of Open and Closed, under Snoozed until then.
-        await desk.page.get_by_label("Snooze").select_option("1h")
+        await desk.page.get_by_role("button", name="Snooze", exact=True).click()
+        await desk.page.get_by_role("menuitem", name="1 hour").click()
         await expect(desk.state).to_contain_text("Snoozed until")
         await expect(desk.row("Bruno Close")).to_have_count(0)
         await desk.tab("Closed")
@@ -382,3 +383,79 @@ async def test_the_settings_page_sets_the_inbox_canned_responses_and_the_team(
         assert desk.errors == []
     finally:
         await context.close()
+
+
+async def test_the_keyboard_model_and_menus_that_act_only_on_a_choice(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent(role="admin")
+    site = stack.create_site()
+    people = []
+    for name in ("Kim Keys", "Lee Keys"):
+        person = await visitor(stack, site)
+        await person.identify(name=name)
+        await person.send(f"Hello from {name}")
+        people.append(person)
+    context = await browser.new_context()
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        page = desk.page
+        await expect(desk.row("Lee Keys")).to_be_visible()
+        # Nothing open: an empty state, and no conversation controls to Tab into.
+        await expect(page.locator("#nothing")).to_be_visible()
+        for control in ("#view", "#assignee", "#snooze", "#toggle-status", "#composer"):
+            await expect(page.locator(control)).to_be_hidden()
+
+        # j and the arrows move a visible focus in the list; nothing opens until Enter.
+        await page.locator("body").press("j")
+        first = desk.list.get_by_role("button").first
+        await expect(first).to_be_focused()
+        assert await first.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
+        await page.keyboard.press("ArrowDown")
+        second = desk.list.get_by_role("button").nth(1)
+        await expect(second).to_be_focused()
+        await page.keyboard.press("k")
+        await expect(first).to_be_focused()
+        await expect(page.locator("#view")).to_be_hidden()
+        name = await first.get_attribute("aria-label")
+        assert name and name.startswith(("Kim Keys, ", "Lee Keys, ")) and "Hello from" in name
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#conv-title")).to_have_text(name.split(",")[0])
+        await expect(desk.composer).to_be_focused()
+        # Escape leaves the reply box for the list, so the next k is not typed into it.
+        await page.keyboard.press("Escape")
+        await expect(first).to_be_focused()
+        await page.keyboard.press("k")
+        await expect(desk.composer).to_have_value("")
+
+        # Arrow keys on the Assignee and Snooze menus change nothing.
+        for menu in ("#assignee", "#snooze"):
+            await page.locator(menu).focus()
+            await page.keyboard.press("ArrowDown")
+            await page.keyboard.press("ArrowUp")
+        await expect(page.locator("#assignee")).to_have_text("Assignee: Unassigned")
+        # a assigns to me, e closes: each arrives as the conversation's next event.
+        await first.focus()
+        await page.keyboard.press("a")
+        await expect(page.locator("#assignee")).to_contain_text("(me)")
+        await page.keyboard.press("e")
+        await expect(desk.state).to_contain_text(re.compile(r"Closed by .+ on "))
+        assert await desk.messages.get_by_text(re.compile("Snoozed by")).count() == 0
+
+        # A choice in a menu acts: Enter on an item.
+        await page.locator("#snooze").click()
+        await expect(page.get_by_role("menuitem", name="1 hour")).to_be_focused()
+        await page.keyboard.press("Escape")
+        await expect(page.get_by_role("menu", name="Snooze until")).to_be_hidden()
+        await expect(page.locator("#snooze")).to_be_focused()
+
+        # ? shows the keyboard model; Escape closes it.
+        await page.locator("body").press("?")
+        dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+        await expect(dialog).to_be_visible()
+        await expect(dialog).to_contain_text("Assign the open conversation to me")
+        await page.keyboard.press("Escape")
+        await expect(dialog).to_be_hidden()
+        assert desk.errors == []
+    finally:
+        await context.close()
+        for person in people:
+            await person.close()
