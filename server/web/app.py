@@ -34,6 +34,7 @@ from server.web import (
 )
 from server.web.agent_socket import agent_socket
 from server.web.middleware import Hardening
+from server.web.templates import STATIC
 from server.web.transport import GATE, Gate
 from server.web.visitor_socket import visitor_socket
 
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/channels/{id}", proactive_api.channel_api, methods=["PATCH", "DELETE"]),
         Route("/api/v1/bot-answers/{id}", proactive_api.answer_api, methods=["GET", "PATCH", "DELETE"]),
         Route("/api/v1/bot-answers/{id}/preview", proactive_api.preview_api, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=pages.STATIC), name="static"),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/api/v1/me", auth.me_api),
         Route("/api/v1/me/password", auth.password_api, methods=["POST"]),
         Route("/api/v1/conversations", history.agent_conversations),

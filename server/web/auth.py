@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,8 +33,9 @@ from server.accounts.store import (
     check_throttle,
     session_user,
 )
-from server.errors import Forbidden, InvalidInput, LimitExceeded, TooLarge, Unauthorized
+from server.errors import Forbidden, InvalidInput, LimitExceeded, ParleyError, TooLarge, Unauthorized
 from server.services import services_of
+from server.web.templates import templates
 
 COOKIE = "parley_session"
 CSRF_HEADER = "x-csrf-token"
@@ -226,15 +227,19 @@ async def me_api(request: Request) -> Response:
     )
 
 
-LOGIN_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · Parley</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Sign in to Parley</h1>{error}
-<form method="post" action="/login{next}">
-<p><label>Email <input name="email" type="email" autocomplete="username" required autofocus></label></p>
-<p><label>Password
-<input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button type="submit">Sign in</button></p></form></main></body></html>"""
+def _login(request: Request, *, error: str = "", email: str = "", status: int = 200, **kw: Any) -> Response:
+    """The sign-in page; ``error`` is shown above the form, in words a person reads."""
+    page = templates.get_template("login.html").render(error=error, email=email, next=_next_query(request))
+    return HTMLResponse(page, status, **kw)
+
+
+def _readable(exc: ParleyError) -> str:
+    """A refusal as the sign-in page says it: the throttle in minutes, not seconds."""
+    retry = exc.extra.get("retry_after_s")
+    if exc.code == "too_many_attempts" and isinstance(retry, int | float):
+        minutes = max(1, math.ceil(retry / 60))
+        return f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    return exc.message[:1].upper() + exc.message[1:] + "."
 
 
 def _next_path(request: Request) -> str:
@@ -251,21 +256,20 @@ def _next_query(request: Request) -> str:
 
 async def login_page(request: Request) -> Response:
     if request.method == "GET":
-        return HTMLResponse(LOGIN_PAGE.format(error="", next=_next_query(request)))
+        return _login(request)
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        return HTMLResponse(
-            LOGIN_PAGE.format(error="<p role=alert>Cross-site sign-in refused.</p>", next=""), 403
-        )
+        return _login(request, error="Cross-site sign-in refused.", status=403)
+    form: dict[str, str] = {}
     try:
         form = await read_form(request)
         user = await sign_in(request, form.get("email", ""), form.get("password", ""))
     except (Unauthorized, LimitExceeded, InvalidInput) as exc:
-        return HTMLResponse(
-            LOGIN_PAGE.format(
-                error=f"<p role=alert>{html.escape(exc.message.capitalize())}.</p>", next=_next_query(request)
-            ),
-            exc.http_status,
+        return _login(
+            request,
+            error=_readable(exc),
+            email=str(form.get("email", ""))[:254],
+            status=exc.http_status,
             headers=exc.headers(),
         )
     return await _signed_in_response(request, user, RedirectResponse(_next_path(request), status_code=303))

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.errors import Unauthorized
 from server.web.auth import csrf_token, signed_in, user_json
-
-ADMIN = Path(__file__).resolve().parents[2] / "admin"
-STATIC = ADMIN / "static"
-
-templates = Environment(
-    loader=FileSystemLoader(ADMIN / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-)
+from server.web.templates import templates
 
 
 async def agent_page(request: Request) -> Response:

@@ -26,7 +26,7 @@ from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import first_site
 from server.web.auth import check_csrf, csrf_token, signed_in
-from server.web.pages import templates
+from server.web.templates import templates
 
 COLUMNS = ("name", "status", "channel", "sent", "opened", "replied", "updated_at")
 HEADERS = {

@@ -14,8 +14,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from server.errors import Unauthorized
 from server.services import services_of
 from server.web.auth import csrf_token, signed_in
-from server.web.pages import templates
 from server.web.proactive_pages import HEADERS, _site
+from server.web.templates import templates
 
 
 async def settings_page(request: Request) -> Response:

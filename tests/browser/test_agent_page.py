@@ -58,3 +58,39 @@ async def test_an_agent_answers_a_visitor_from_the_agent_page(
     finally:
         await visitor_context.close()
         await agent_context.close()
+
+
+async def test_the_sign_in_page_is_finished(stack: Stack, browser: Browser) -> None:
+    email, _ = stack.create_agent()
+    context = await browser.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(stack.agent_url + "/login")
+        card = page.locator("main.card")
+        await expect(card.get_by_role("heading", name="Sign in")).to_be_visible()
+        button = page.get_by_role("button", name="Sign in")
+        assert await button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(29, 78, 216)"
+        assert await card.evaluate("c => getComputedStyle(c).borderRadius") == "12px"
+        icon = await page.request.get(stack.agent_url + "/static/favicon.svg")
+        assert icon.ok and "svg" in icon.headers["content-type"]
+
+        # A wrong password: said inline, in a sentence, with the email kept.
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill("wrong-password")
+        await button.click()
+        alert = page.get_by_role("alert")
+        await expect(alert).to_have_text("Wrong email or password.")
+        await expect(page.get_by_label("Email")).to_have_value(email)
+        await expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+        await expect(page.get_by_label("Password")).to_be_focused()
+
+        # The throttle speaks in minutes.
+        for _ in range(5):
+            await page.get_by_label("Password").fill("wrong-password")
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("alert")).to_be_visible()
+        await expect(page.get_by_role("alert")).to_have_text(
+            re.compile(r"^Too many failed sign-ins\. Try again in \d+ minutes?\.$")
+        )
+    finally:
+        await context.close()
