@@ -67,6 +67,7 @@
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
     "color:#111827;font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".pv b{display:block;font-size:12px}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".px{all:unset;position:fixed;bottom:150px;right:12px;width:24px;height:24px;border-radius:50%;background:#374151;color:#fff;" +
     "font:14px/24px system-ui,sans-serif;text-align:center;cursor:pointer}.left .px{right:auto;left:292px}" +
     ".ask{display:flex;flex-direction:column;gap:6px;align-self:stretch;padding:10px;border:1px solid #e5e7eb;border-radius:12px;background:#fff}" +
@@ -350,17 +351,17 @@
   function peek(it) {
     if (!p.hidden) return;
     pv.textContent = "";
+    // Named by its content (no aria-label that could drift from what is shown).
     var b = el("b", null, it.who.name || T.agent);
-    pv.append(b, d.createTextNode(it.text.length > 140 ? it.text.slice(0, 140) + "…" : it.text));
-    pv.setAttribute("aria-label", T.peek + (it.who.name || T.agent) + ": " + it.text.slice(0, 140));
+    pv.append(el("span", "sr", T.peek), b, el("span", "sr", ": "),
+      d.createTextNode(it.text.length > 140 ? it.text.slice(0, 140) + "…" : it.text));
     pv.hidden = false;
   }
   function bubble(pro) { // a proactive message above the launcher, from the channel's sender
     if (!p.hidden) return;
     pv.textContent = "";
-    if (pro.who.name) pv.append(el("b", null, pro.who.name));
+    if (pro.who.name) pv.append(el("b", null, pro.who.name), el("span", "sr", ": "));
     pv.append(d.createTextNode(pro.text));
-    pv.setAttribute("aria-label", (pro.who.name ? pro.who.name + ": " : "") + pro.text);
     pv.hidden = px.hidden = false;
   }
   X.panel = { render: render, show: show, peek: peek, bubble: bubble };

@@ -161,9 +161,13 @@
       const dot = el("span", "dot");
       if (label) { dot.title = label; dot.setAttribute("aria-label", label); }
       const assignee = r.bot_active ? "A bot is answering" : r.assignee_id ? (member(r.assignee_id) || {}).name || "Assigned" : "Unassigned";
-      b.append(dot, who, el("span", "when", time(r.last_activity_at)), el("span", "last", r.last_preview), el("span", "assignee", assignee));
-      // One sentence for screen readers, rather than the parts run together.
-      b.setAttribute("aria-label", [nameOf(r.visitor), label, time(r.last_activity_at), r.last_preview, assignee].filter(Boolean).join(", "));
+      // Commas only screen readers hear, so the row is named as one sentence rather than
+      // the parts run together ("Rita, New, 09:41, Hi there, Unassigned").
+      const pause = () => el("span", "sr", ", ");
+      b.append(dot, who);
+      if (label) b.append(pause(), el("span", "sr", label));
+      b.append(pause(), el("span", "when", time(r.last_activity_at)), pause(), el("span", "last", r.last_preview),
+        pause(), el("span", "assignee", assignee));
       b.onclick = () => select(r.id);
       li.append(b);
       ul.append(li);
