@@ -29,8 +29,27 @@
   }
   const time = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const stamp = (iso) => new Date(iso).toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-  const nameOf = (v) => (v && (v.name || v.email || v.phone)) || "Visitor " + ((v && v.id) || "").slice(-6);
+  // The visitor's best name: what they told us, else where they are ("Visitor from Lisbon").
+  const nameOf = (v) => {
+    if (v && (v.name || v.email || v.phone)) return v.name || v.email || v.phone;
+    const city = ((v && v.timezone) || "").split("/").pop().replace(/_/g, " ");
+    return city && city !== "UTC" ? "Visitor from " + city : "Anonymous visitor";
+  };
   const member = (id) => team.find((u) => u.id === id);
+  // Text with its http(s) addresses as links (opened apart, never with this page's rights);
+  // everything else stays text nodes, as the widget does.
+  function linked(node, text) {
+    (text || "").split(/(https?:\/\/[^\s<>"']+)/).forEach((part, i) => {
+      if (i % 2) {
+        const a = el("a", null, part);
+        a.href = part;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer nofollow";
+        node.append(a);
+      } else if (part) node.append(document.createTextNode(part));
+    });
+    return node;
+  }
 
   async function api(path, options) {
     const o = Object.assign({ headers: {} }, options || {});
@@ -285,7 +304,7 @@
         row.dataset.seq = e.seq;
         const who = kind === "visitor" ? nameOf(c.visitor) : kind === "system" ? m.author.name || "Automatic message" : m.author.name || "Agent";
         if (kind === "note") row.append(el("span", "label", "Internal note · not sent to the visitor"));
-        row.append(el("p", "text", m.text));
+        row.append(linked(el("p", "text"), m.text));
         if (m.buttons) { // a bot's quick replies, as the visitor saw them
           const chips = el("p", "chips");
           for (const b of m.buttons) chips.append(el("span", "chip", b));

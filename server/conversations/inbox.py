@@ -47,7 +47,7 @@ def page(
         where.append(c.c.last_activity_at < before)
     if channels is not None:
         where.append(c.c.channel_id.in_(sorted(channels)))
-    columns = select(c, visitors.c.name, visitors.c.email, visitors.c.phone).join(
+    columns = select(c, visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.timezone).join(
         visitors, visitors.c.id == c.c.visitor_id
     )
     matching = search.matching(conn, query, c.c.visitor_id)
@@ -89,6 +89,7 @@ def page(
             "name": data["name"],
             "email": data["email"],
             "phone": data["phone"],
+            "timezone": data["timezone"],
         }
         # While a bot answers, the conversation waits for no one.
         waiting = not data.get("bot_active")

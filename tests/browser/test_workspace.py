@@ -460,3 +460,26 @@ async def test_the_keyboard_model_and_menus_that_act_only_on_a_choice(stack: Sta
         await context.close()
         for person in people:
             await person.close()
+
+
+async def test_visitors_get_their_best_name_and_links_work(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    anonymous = await visitor(stack, site, timezone="Europe/Lisbon")
+    await anonymous.send("See https://shop.example/p/kettle?x=1 and javascript:alert(1)")
+    context = await browser.new_context()
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        row = desk.row("Visitor from Lisbon")
+        await expect(row).to_be_visible()
+        await row.get_by_role("button").click()
+        link = desk.messages.get_by_role("link", name="https://shop.example/p/kettle?x=1")
+        await expect(link).to_have_attribute("href", "https://shop.example/p/kettle?x=1")
+        await expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
+        await expect(desk.messages.get_by_role("link")).to_have_count(1)  # javascript: stays text
+        send = desk.page.get_by_role("button", name="Send", exact=True)
+        assert await send.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(29, 78, 216)"
+        assert desk.errors == []
+    finally:
+        await context.close()
+        await anonymous.close()
