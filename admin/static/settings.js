@@ -87,6 +87,7 @@
       const status = el("span", null, { role: "status" });
       const who = el("td");
       who.append(el("strong", u.name), el("br"), el("span", u.email, { class: "muted" }));
+      if (u.id === me) who.append(el("br"), el("span", "You, signed in now", { class: "badge-you" }));
       const role = el("select", null, { "aria-label": "Role of " + u.name });
       for (const r of ["agent", "admin"]) role.append(new Option(r, r, false, r === u.role));
       role.disabled = u.id === me;
@@ -127,10 +128,14 @@
         }
       }
       const state = el("td");
-      const toggle = el("button", u.is_active ? "Disable" : "Enable", { type: "button", class: u.is_active ? "danger" : "" });
-      toggle.disabled = u.id === me;
-      toggle.onclick = () => patch(u, { is_active: !u.is_active }, status);
-      state.append(el("span", (u.is_active ? (u.online ? "online" : "offline") : "disabled") + " "), toggle, el("br"), status);
+      if (u.id === me) {
+        // You are here, whatever the workspace's presence says; and you cannot lock yourself out.
+        state.append(el("span", "active · you"), el("br"), status);
+      } else {
+        const toggle = el("button", u.is_active ? "Disable" : "Enable", { type: "button", class: u.is_active ? "danger" : "" });
+        toggle.onclick = () => patch(u, { is_active: !u.is_active }, status);
+        state.append(el("span", (u.is_active ? (u.online ? "online" : "offline") : "disabled") + " "), toggle, el("br"), status);
+      }
       const roleCell = el("td");
       roleCell.append(role);
       tr.append(who, roleCell, secs, chans, state);

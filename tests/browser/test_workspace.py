@@ -380,6 +380,11 @@ async def test_the_settings_page_sets_the_inbox_canned_responses_and_the_team(
         await expect(row.get_by_label("Web widget for Nina New")).not_to_be_checked()
         await row.get_by_role("button", name="Disable").click()
         await expect(row).to_contain_text("disabled")
+        # The signed-in admin is marked, and offered no way to disable themselves.
+        mine = page.locator("#team tr", has_text="You, signed in now")
+        await expect(mine).to_have_count(1)
+        await expect(mine).to_contain_text("active · you")
+        await expect(mine.get_by_role("button", name="Disable")).to_have_count(0)
         assert desk.errors == []
     finally:
         await context.close()
