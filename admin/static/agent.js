@@ -350,9 +350,9 @@
     const dl = el("dl");
     const fact = (k, val) => { if (val != null && val !== "") dl.append(el("dt", null, k), el("dd", null, String(val))); };
     const app = info.channel && info.channel.kind === "sdk";
-    fact(app ? "Phone" : "Name", app ? v.phone || v.name : v.name);
-    if (app) fact("Name", v.name);
-    else fact("Phone", v.phone);
+    // An app's contact is first their phone; a website's, their name. (A name used to be
+    // shown as the phone of an app contact who gave none.)
+    for (const [k, val] of app ? [["Phone", v.phone], ["Name", v.name]] : [["Name", v.name], ["Phone", v.phone]]) fact(k, val);
     fact("Email", v.email);
     fact("Channel", info.channel && info.channel.name);
     if (info.wrote_from) fact("Wrote from", info.wrote_from.title || info.wrote_from.url);

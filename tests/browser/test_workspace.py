@@ -426,6 +426,9 @@ async def test_the_keyboard_model_and_menus_that_act_only_on_a_choice(stack: Sta
         await page.keyboard.press("Enter")
         await expect(page.locator("#conv-title")).to_have_text(name.split(",")[0])
         await expect(desk.composer).to_be_focused()
+        # An app contact who gave a name and no phone: the name is not shown as a phone.
+        await expect(desk.contact.locator("dd", has_text=name.split(",")[0])).to_have_count(1)
+        await expect(desk.contact.locator("dt", has_text="Phone")).to_have_count(0)
         # Escape leaves the reply box for the list, so the next k is not typed into it.
         await page.keyboard.press("Escape")
         await expect(first).to_be_focused()
