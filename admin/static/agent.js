@@ -213,6 +213,7 @@
     const c = conv(id);
     $("view").hidden = false;
     $("nothing").hidden = true;
+    document.body.classList.add("reading"); // on a phone, the conversation takes the screen
     $("contact").hidden = false;
     $("typing").textContent = "";
     $("text").value = "";
@@ -503,6 +504,7 @@
     update({ status: "snoozed", snoozed_until: d.toISOString() });
   });
   $("earlier").addEventListener("click", earlier);
+  $("back").addEventListener("click", () => { document.body.classList.remove("reading"); focusRow(); });
   $("attach").addEventListener("click", () => $("file").click());
   $("file").addEventListener("change", async () => {
     const file = $("file").files[0];

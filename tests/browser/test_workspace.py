@@ -491,3 +491,26 @@ async def test_visitors_get_their_best_name_and_links_work(stack: Stack, browser
     finally:
         await context.close()
         await anonymous.close()
+
+
+async def test_on_a_phone_the_list_and_the_conversation_take_turns(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    person = await visitor(stack, site)
+    await person.identify(name="Pat Phone")
+    await person.send("Writing from the bus")
+    context = await browser.new_context(viewport={"width": 375, "height": 667})
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        row = desk.row("Pat Phone")
+        await row.get_by_role("button").click()
+        await expect(desk.messages).to_contain_text("Writing from the bus")
+        await expect(desk.list).to_be_hidden()
+        assert await desk.composer.evaluate("t => getComputedStyle(t).fontSize") == "16px"
+        await desk.page.get_by_role("button", name="Back to the list").click()
+        await expect(row).to_be_visible()
+        await expect(desk.page.locator("#view")).to_be_hidden()
+        assert desk.errors == []
+    finally:
+        await context.close()
+        await person.close()
