@@ -300,18 +300,60 @@ def schedule_allows(schedule: str, hours: Hours, moment: datetime) -> bool:
 # -- how a rule reads -------------------------------------------------------------------
 
 
-def describe(tree: Mapping[str, Any]) -> str:
-    """The tree in words, for the admin list: page.url contains 'pricing' and (…)."""
-    if not tree:
-        return "everyone"
-    kind, items = next(iter(tree.items()))
+# How fields read in a sentence ("Page path starts with /pricing").
+FIELD_WORDS: dict[str, str] = {
+    "page.url": "page address",
+    "page.path": "page path",
+    "page.title": "page title",
+    "page.referrer": "referrer",
+    "utm.source": "campaign source",
+    "utm.medium": "campaign medium",
+    "utm.campaign": "campaign",
+    "utm.term": "campaign term",
+    "utm.content": "campaign content",
+    "time_on_page": "time on the page",
+    "time_on_site": "time on the site",
+    "visits": "visits",
+    "device": "device",
+    "browser": "browser",
+    "os": "operating system",
+    "language": "browser language",
+    "timezone": "time zone",
+}
+OPERATOR_WORDS = {**OPERATOR_LABELS, "gt": "is more than", "lt": "is less than"}
+
+
+def _leaf_words(leaf: Mapping[str, Any]) -> str:
+    name, op, value = leaf["field"], leaf["op"], leaf.get("value")
+    if name == "returning" and op in ("is", "is_not") and isinstance(value, bool):
+        return "returning visitor" if value == (op == "is") else "new visitor"
+    if name.startswith("event."):
+        event = f"“{name.removeprefix('event.')}”"
+        times = "time" if value == 1 else "times"
+        return {
+            "gt": f"{event} happened" if value == 0 else f"{event} happened more than {value} {times}",
+            "lt": f"{event} happened fewer than {value} {times}",
+            "is": f"{event} happened {value} {times}",
+            "is_not": f"{event} did not happen {value} {times}",
+        }.get(op, f"{event} happened")
+    if name.startswith("attribute."):
+        subject = f"attribute “{name.removeprefix('attribute.')}”"
+    else:
+        subject = FIELD_WORDS.get(name, name)
+    if op == "is_set":
+        return f"{subject} is set"
+    shown = str(value).lower() if isinstance(value, bool) else str(value)
+    if name in TIME_FIELDS and op in ("gt", "lt", "is", "is_not"):
+        shown += " second" + ("" if value == 1 else "s")
+    return f"{subject} {OPERATOR_WORDS[op]} {shown}"
+
+
+def describe(tree: Mapping[str, Any], *, top: bool = True) -> str:
+    """The tree in plain words, for the admin list: "Returning visitor and page path starts
+    with /pricing"; groups inside groups in parentheses."""
+    kind, items = next(iter(tree.items())) if tree else ("all", [])
     if not items:
-        return "everyone"
-    parts = []
-    for item in items:
-        if "field" in item:
-            value = "" if item["op"] == "is_set" else f" {item.get('value')!r}"
-            parts.append(f"{item['field']} {OPERATOR_LABELS[item['op']]}{value}")
-        else:
-            parts.append(f"({describe(item)})")
-    return f" {'and' if kind == 'all' else 'or'} ".join(parts)
+        return "Everyone" if top else "everyone"
+    parts = [_leaf_words(i) if "field" in i else f"({describe(i, top=False)})" for i in items]
+    words = f" {'and' if kind == 'all' else 'or'} ".join(parts)
+    return words[:1].upper() + words[1:] if top else words

@@ -115,7 +115,21 @@ def test_groups_nest_and_explain_every_leaf() -> None:
         ("utm.source", "ads", True),
     ]
     assert rules.evaluate({"all": []}, facts()).holds  # no conditions: everyone
-    assert rules.describe(tree) == "device is 'desktop' or (visits is greater than 2 and utm.source is 'ads')"
+    assert rules.describe(tree) == "Device is desktop or (visits is more than 2 and campaign source is ads)"
+    assert rules.describe({}) == "Everyone"
+    plain = {
+        "all": [
+            {"field": "returning", "op": "is", "value": True},
+            {"field": "page.path", "op": "starts_with", "value": "/pricing"},
+            {"field": "time_on_page", "op": "gt", "value": 30},
+            {"field": "event.added_to_cart", "op": "gt", "value": 0},
+            {"field": "attribute.plan", "op": "is_set"},
+        ]
+    }
+    assert rules.describe(plain) == (
+        "Returning visitor and page path starts with /pricing and time on the page is more than 30 seconds"
+        " and “added_to_cart” happened and attribute “plan” is set"
+    )
 
 
 def test_time_conditions_say_when_they_will_hold() -> None:
