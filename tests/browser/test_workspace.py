@@ -514,3 +514,19 @@ async def test_on_a_phone_the_list_and_the_conversation_take_turns(stack: Stack,
     finally:
         await context.close()
         await person.close()
+
+
+async def test_every_page_shows_the_conversations_waiting(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent(role="admin")
+    site = stack.create_site()
+    person = await visitor(stack, site)
+    await person.send("Anyone?")
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/admin/settings?site={site.key}")
+        badge = page.get_by_role("navigation", name="Sections").locator("#badge")
+        await expect(badge).to_have_text(re.compile(r"^[1-9]\d*$"))
+        await expect(page).to_have_title(re.compile(r"^\(\d+\) Settings · Parley$"))
+    finally:
+        await context.close()
+        await person.close()
