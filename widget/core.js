@@ -111,6 +111,7 @@
     if (t === "proactive.show") return proactive(f);
     if (t === "proactive.replied") {
       if (st.p && st.p.delivery_id === f.delivery_id) { st.p = null; save(); }
+      if (X.pro && X.pro.gave) m.gave = X.pro.gave; // echoed under the message it answered
       X.pro = null;
       unpro();
       if (!m.id) m.id = f.conversation_id;
@@ -211,7 +212,7 @@
       var g = f.message, a = g.author, key = a.type === "visitor" && g.client_id ? g.client_id : g.id;
       if (g.origin === "proactive") unpro();
       var it = m.items[key] || (m.items[key] = { k: key, n: m.n++ });
-      it.seq = g.seq; it.who = a; it.text = g.text; it.at = g.created_at; it.files = g.attachments; it.bt = g.buttons;
+      it.seq = g.seq; it.who = a; it.o = g.origin; it.text = g.text; it.at = g.created_at; it.files = g.attachments; it.bt = g.buttons;
       if (a.type === "visitor") {
         if (it.state !== "read") it.state = g.seq <= m.theirs ? "read" : "sent";
         if (it.state === "read") it.readAt = m.readAt;
@@ -385,6 +386,7 @@
     var p = X.pro;
     if (!p) return;
     p.err = null;
+    p.gave = [name, email].filter(Boolean).join(" · ");
     send({ type: "proactive.reply", delivery_id: p.delivery_id, name: name, email: email });
   }
   X.api = { pro: proOpen, dismiss: proDismiss, answer: proReply, say: say, upload: upload, retry: retry, typing: typing, open: open, close: close, read: markRead,

@@ -58,7 +58,7 @@
       "padding:0 15px;margin:0;border:0;border-radius:28px;background:var(--c);color:#fff;cursor:pointer;" +
       "font:600 15px/1 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
       ".left .l{right:auto;left:20px}.l:focus-visible{outline:3px solid #111;outline-offset:3px;box-shadow:0 0 0 6px #fff}" +
-      ".l svg{width:26px;height:26px;fill:currentColor;flex:none}" +
+      ".l svg{width:26px;height:26px;fill:currentColor;flex:none}.l .x,[aria-expanded=true] .o{display:none}[aria-expanded=true] .x{display:block}" +
       ".n{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;" +
       "background:#dc2626;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center}[hidden]{display:none!important}"
     );
@@ -69,7 +69,9 @@
     btn.type = "button";
     btn.className = "l";
     btn.setAttribute("aria-expanded", "false");
-    btn.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+    // A chat bubble while closed, a cross while open: the launcher is also the close button.
+    btn.innerHTML = '<svg class="o" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+      '<svg class="x" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6 6 18" stroke="currentColor" stroke-width="2.6"/></svg>';
     if (c.label) btn.appendChild(d.createTextNode(c.label));
     var n = X.n = d.createElement("span");
     n.className = "n";

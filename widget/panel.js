@@ -11,7 +11,7 @@
       closed: "This conversation was closed. Write to reopen it.", more: "Earlier messages", left: " characters left",
       over: " characters too many", you: "You", agent: "Agent", peek: "New message from ",
       dismiss: "Dismiss", name: "Your name", email: "Your email", give: "Send", first: "Answer above to start",
-      attach: "Attach a file", up: "Uploading…" },
+      attach: "Attach a file", up: "Uploading…", gave: "You gave: " },
     pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos.",
       ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
       log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
@@ -20,7 +20,7 @@
       closed: "Esta conversa foi encerrada. Escreva para reabri-la.", more: "Mensagens anteriores",
       left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de ",
       dismiss: "Dispensar", name: "Seu nome", email: "Seu e-mail", give: "Enviar", first: "Responda acima para começar",
-      attach: "Anexar um arquivo", up: "Enviando o arquivo…" },
+      attach: "Anexar um arquivo", up: "Enviando o arquivo…", gave: "Você informou: " },
     es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos.",
       ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
       log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
@@ -29,7 +29,7 @@
       closed: "Esta conversación se cerró. Escribe para reabrirla.", more: "Mensajes anteriores",
       left: " caracteres restantes", over: " caracteres de más", you: "Tú", agent: "Agente", peek: "Nuevo mensaje de ",
       dismiss: "Descartar", name: "Tu nombre", email: "Tu correo", give: "Enviar", first: "Responde arriba para empezar",
-      attach: "Adjuntar un archivo", up: "Subiendo…" }
+      attach: "Adjuntar un archivo", up: "Subiendo…", gave: "Indicaste: " }
   }[X.lang];
   var font = "14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji'";
   X.css(
@@ -40,7 +40,8 @@
     ".h b{flex:1;font-size:16px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
     ".h button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;display:grid;place-items:center;font-size:18px}" +
     ".h button:hover{background:rgba(255,255,255,.18)}" +
-    "button:focus-visible,textarea:focus-visible,.g:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}" +
+    "button:focus-visible,textarea:focus-visible,input:focus-visible,.g:focus-visible{outline:3px solid var(--f);outline-offset:2px}" +
+    ".h button:focus-visible{outline-color:#fff;outline-offset:-3px}" +
     ".net{padding:6px 16px;background:#fef3c7;color:#78350f;font-size:13px}" +
     ".g{flex:1;overflow-y:auto;padding:12px 14px;background:#f9fafb;display:flex;flex-direction:column;gap:8px}" +
     ".w{align-self:center;color:#4b5563;text-align:center;margin:4px 10px 8px}.s{align-self:center;color:#6b7280;font-size:12px;text-align:center}" +
@@ -51,7 +52,7 @@
     ".v .bu{background:var(--c);color:#fff;border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
     ".who{display:block;font-size:12px;font-weight:600;color:#374151}" +
     ".tx{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}.tx a{color:inherit}" +
-    ".me{display:block;font-size:11px;opacity:.8;margin-top:2px;text-align:right}" +
+    ".me{display:block;font-size:11px;margin-top:2px;text-align:right;color:#374151}.v .me{color:inherit}" +
     ".me button{all:unset;cursor:pointer;text-decoration:underline;font-weight:600;margin-left:6px}" +
     ".ty{color:#6b7280;font-size:12px;font-style:italic;min-height:18px;padding:0 16px 4px;background:#f9fafb}" +
     ".mo{all:unset;cursor:pointer;align-self:center;color:#1d4ed8;font-size:12px;text-decoration:underline}" +
@@ -61,7 +62,7 @@
     "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
     "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
     ".qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}.qr[hidden]{display:none}.qr button{all:unset;cursor:pointer;padding:5px 10px;border-radius:14px;" +
-    "border:1px solid var(--c);color:var(--c);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid #f59e0b}" +
+    "border:1px solid var(--c);color:var(--c);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid var(--f)}" +
     "form>.at{background:none;color:#4b5563;padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
     ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:#6b7280}.ct.x{color:#b91c1c;font-weight:700}" +
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
@@ -70,13 +71,21 @@
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".px{all:unset;position:fixed;bottom:150px;right:12px;width:24px;height:24px;border-radius:50%;background:#374151;color:#fff;" +
     "font:14px/24px system-ui,sans-serif;text-align:center;cursor:pointer}.left .px{right:auto;left:292px}" +
-    ".ask{display:flex;flex-direction:column;gap:6px;align-self:stretch;padding:10px;border:1px solid #e5e7eb;border-radius:12px;background:#fff}" +
+    ".ask{display:flex;flex-direction:column;align-items:stretch;gap:6px;align-self:stretch;padding:10px;border:1px solid #e5e7eb;border-radius:12px;background:#fff}" +
     ".ask label{display:flex;flex-direction:column;font-size:12px;color:#374151;gap:2px}" +
     ".ask input{font:" + font + ";padding:7px 9px;border:1px solid #d1d5db;border-radius:8px;color:#111827;background:#fff}" +
     ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:#fff;font-weight:600}" +
     ".ask [role=alert]{color:#b91c1c;font-size:12px;margin:0}" +
-    "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}}"
+    ".gv{align-self:flex-end;color:#374151;font-size:12px;margin:0}" +
+    "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}textarea,.ask input{font-size:16px}}"
   );
+  // The focus ring in the site's colour where it shows (3:1 on white), else near-black.
+  var lin = (X.c.color || "#2563eb").slice(1).match(/../g).map(function (h) {
+    var v = parseInt(h, 16) / 255;
+    return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  });
+  var lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  X.box.style.setProperty("--f", 1.05 / (lum + 0.05) >= 3 ? X.c.color : "#111827");
 
   function el(tag, cls, text) {
     var e = d.createElement(tag);
@@ -308,8 +317,9 @@
       me.append(b);
     }
   }
+  var gave = el("p", "gv"); // what the visitor gave a proactive message, under it
   function render() {
-    var m = X.m, list = [];
+    var m = X.m, list = [], echoed = false;
     for (var k in m.items) list.push(m.items[k]);
     list.sort(order);
     var prev = hello;
@@ -320,7 +330,14 @@
       if (row._bt) row._bt.hidden = it !== list[list.length - 1]; // only the last question is open
       if (prev.nextSibling !== row) g.insertBefore(row, prev.nextSibling);
       prev = row;
+      if (m.gave && it.o === "proactive" && !echoed) {
+        echoed = true;
+        gave.textContent = T.gave + m.gave;
+        if (prev.nextSibling !== gave) g.insertBefore(gave, prev.nextSibling);
+        prev = gave;
+      }
     });
+    if (!echoed && gave.parentNode) gave.remove();
     var pro = X.pro, asking = !!(pro && pro.open && pro.collect.length);
     if (asking) {
       askName[0].hidden = pro.collect.indexOf("name") < 0;

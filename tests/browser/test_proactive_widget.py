@@ -44,13 +44,21 @@ async def test_the_bubble_asks_for_an_email_then_hands_over_with_tags(
         await expect(w.page.get_by_label("Your name")).to_be_hidden()
         await expect(w.composer).to_be_disabled()
 
+        # The form spans the card (it used to sit in its right half), its error on the left.
+        form = await w.page.locator(f"{HOST} .ask").bounding_box()
+        field = await email.bounding_box()
+        assert form and field and field["x"] - form["x"] < 16 and field["width"] > form["width"] * 0.8
+
         await email.fill("not-an-email")
         await email.press("Enter")
         await expect(w.page.locator(f"{HOST} .ask [role=alert]")).to_contain_text("is not an email address")
+        align = "e => getComputedStyle(e).textAlign"
+        assert await w.page.locator(f"{HOST} .ask [role=alert]").evaluate(align) in ("left", "start")
         await email.fill("rita@example.com")
         await w.page.locator(f"{HOST} .ask button").click()
         await expect(w.log).to_contain_text("Thanks! An agent will answer here.")
         await expect(w.page.locator(f"{HOST} .ask")).to_have_count(0)
+        await expect(w.page.locator(f"{HOST} .gv")).to_have_text("You gave: rita@example.com")
         await expect(w.composer).to_be_enabled()
         assert await w.page.locator(f"{HOST} .m", has_text="Questions about our plans?").count() == 1
 

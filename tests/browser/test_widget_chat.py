@@ -287,6 +287,13 @@ async def test_keyboard_only(shop: Shop, browser: Browser) -> None:
         await page.keyboard.press("Enter")
         await expect(w.composer).to_be_focused()
         await expect(w.launcher).to_have_attribute("aria-expanded", "true")
+        # While open, the launcher is the close button: a cross, not the chat bubble.
+        await expect(w.launcher).to_have_attribute("aria-label", "Close chat")
+        await expect(w.launcher.locator("svg.x")).to_be_visible()
+        await expect(w.launcher.locator("svg.o")).to_be_hidden()
+        # The focus ring is the site's colour (the default blue shows on white).
+        ring = await w.composer.evaluate("e => getComputedStyle(e).outlineColor")
+        assert ring == "rgb(37, 99, 235)", ring
         await expect(w.panel).to_have_attribute("role", "dialog")
         await expect(w.composer).to_have_attribute("aria-label", "Write a message…")
 
