@@ -229,3 +229,33 @@ async def test_the_condition_rows_write_the_rules(stack: Stack, browser: Browser
         await expect(builder.get_by_label("Field")).to_have_value("visits")
     finally:
         await context.close()
+
+
+async def test_the_counters_are_drawn_per_day(stack: Stack, browser: Browser) -> None:
+    from datetime import UTC, datetime
+
+    from tests.helpers import hello, raw_visitor
+    from tests.proactive.helpers import Admin
+
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        made = await admin.live(site, text="Hi there", trigger={"type": "page_load"})
+    finally:
+        await admin.close()
+    sock = await raw_visitor(stack, site)
+    await hello(sock, site, page={"url": "https://shop.example/"})
+    shown = await sock.expect("proactive.show")
+    await sock.send({"type": "proactive.opened", "delivery_id": shown["delivery_id"]})
+    await sock.send({"type": "ping"})
+    await sock.expect("pong")
+    await sock.close()
+    page = await browser.new_page()
+    await sign_in(page, stack)
+    await page.goto(f"{stack.visitor_url}/admin/proactive/{made['id']}")
+    chart = page.get_by_role("img", name="Sent, opened and replied per day")
+    await expect(chart).to_be_visible()
+    await expect(chart.locator("desc")).to_have_text("Over 1 day: 1 sent, 1 opened, 0 replied.")
+    today = datetime.now(UTC).date().isoformat()
+    titles = await chart.locator("rect title").all_text_contents()
+    assert titles == [f"{today}: 1 sent", f"{today}: 1 opened", f"{today}: 0 replied"]
