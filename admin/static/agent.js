@@ -109,8 +109,28 @@
       if (!document.hidden) read(c);
     }
     if (c.id === current) { render(); if (f.type === "conversation.updated") head(); }
-    if (f.type !== "typing.updated") soon();
+    if (inPlace(f)) soonBadge();
+    else soon();
   }
+  // An event updates the row it concerns in place where that is enough. The list is
+  // fetched again only when its members may change: a new conversation, a status or an
+  // assignment that can move one in or out of the view, or while searching.
+  function inPlace(f) {
+    const r = rows.find((x) => x.id === f.conversation_id);
+    if (!r || state.q || !["message.created", "note.created", "conversation.read"].includes(f.type)) return false;
+    r.last_activity_at = f.at; // every event counts as activity, as on the server
+    if (f.type === "message.created") {
+      const m = f.message, files = (m.attachments || []).map((a) => "📎 " + a.name).join(" ");
+      r.last_preview = (m.text || files).slice(0, 140);
+      if (m.author.type === "visitor") r.unread = r.unanswered = !r.bot_active;
+      else if (m.author.type === "agent") r.unread = r.unanswered = false;
+    } else if (f.type === "conversation.read" && f.reader.type === "agent") r.unread = false;
+    rows.sort((a, b) => (a.last_activity_at < b.last_activity_at ? 1 : a.last_activity_at > b.last_activity_at ? -1 : 0));
+    list();
+    return true;
+  }
+  let badgeTimer = null;
+  function soonBadge() { clearTimeout(badgeTimer); badgeTimer = setTimeout(badge, 150); }
   function problem(text) {
     const p = $("conv-state");
     p.textContent = text;

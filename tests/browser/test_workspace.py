@@ -530,3 +530,27 @@ async def test_every_page_shows_the_conversations_waiting(stack: Stack, browser:
     finally:
         await context.close()
         await person.close()
+
+
+async def test_the_list_is_updated_in_place_not_fetched_again(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    person = await visitor(stack, site)
+    await person.identify(name="Ivy Inplace")
+    await person.send("First question")
+    context = await browser.new_context()
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        row = desk.row("Ivy Inplace")
+        await expect(row).to_contain_text("First question")
+        fetched: list[str] = []
+        desk.page.on("request", lambda r: fetched.append(r.url) if "/api/v1/inbox?" in r.url else None)
+        # The badge is counted again after the event; the list used to be fetched first.
+        async with desk.page.expect_request(lambda r: "/api/v1/inbox/badge" in r.url):
+            await person.send("Second question")
+        await expect(row).to_contain_text("Second question")
+        await expect(row).to_have_class(re.compile("unread"))
+        assert fetched == []
+    finally:
+        await context.close()
+        await person.close()
