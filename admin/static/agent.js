@@ -1,6 +1,7 @@
 // The agent workspace: the inbox (views, statuses, search, markers, badge), one conversation
 // (history, composer, notes, canned responses, assignment, close, snooze) and the contact panel.
-// The list comes from /api/v1/inbox and is refreshed whenever the socket reports a change.
+// The list comes from /api/v1/inbox; socket events update its rows in place (inPlace) and fetch it
+// again only when its members may change.
 // Everything people typed is set with textContent, never as HTML.
 "use strict";
 (function () {
