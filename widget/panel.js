@@ -46,8 +46,8 @@
     ".g{flex:1;overflow-y:auto;padding:12px 14px;background:#f9fafb;display:flex;flex-direction:column;gap:8px}" +
     ".w{align-self:center;color:#4b5563;text-align:center;margin:4px 10px 8px}.s{align-self:center;color:#6b7280;font-size:12px;text-align:center}" +
     ".m{display:flex;gap:8px;align-items:flex-end;max-width:85%}.m.v{align-self:flex-end;flex-direction:row-reverse}" +
-    ".av{flex:none;width:28px;height:28px;border-radius:50%;background:#6b7280;color:#fff;font-size:12px;font-weight:600;" +
-    "line-height:28px;text-align:center;object-fit:cover;overflow:hidden}" +
+    ".av{flex:none;width:28px;height:28px;border-radius:50%;background:#4b5563;color:#fff;font-size:12px;font-weight:600;" +
+    "line-height:28px;text-align:center;object-fit:cover;overflow:hidden}.av.bot{background:#0f766e;display:grid;place-items:center}" +
     ".bu{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid #e5e7eb;min-width:0}" +
     ".v .bu{background:var(--c);color:#fff;border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
     ".who{display:block;font-size:12px;font-weight:600;color:#374151}" +
@@ -77,6 +77,7 @@
     ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:#fff;font-weight:600}" +
     ".ask [role=alert]{color:#b91c1c;font-size:12px;margin:0}" +
     ".gv{align-self:flex-end;color:#374151;font-size:12px;margin:0}" +
+    ".c1 .who{display:none}.c2 .av{visibility:hidden}.c2:not(.failed) .me{display:none}.c2{margin-bottom:-4px}" +
     "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}textarea,.ask input{font-size:16px}}"
   );
   // The focus ring in the site's colour where it shows (3:1 on white), else near-black.
@@ -120,6 +121,13 @@
       return img;
     }
     var name = who.name || T.agent;
+    // A bot is drawn apart from a person: its own colour and a robot's face, not initials.
+    if (who.type === "bot") {
+      var b = el("span", "av bot");
+      b.innerHTML = '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="#fff" d="M11 2h2v3h4a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h4zM9 10a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3m6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3m-6 5v1.5h6V15z"/></svg>';
+      b.setAttribute("aria-hidden", "true");
+      return b;
+    }
     var a = el("span", "av", name.split(/\s+/).map(function (p) { return p.charAt(0); }).join("").slice(0, 2).toUpperCase());
     a.setAttribute("aria-hidden", "true");
     return a;
@@ -318,15 +326,25 @@
     }
   }
   var gave = el("p", "gv"); // what the visitor gave a proactive message, under it
+  // Consecutive messages of one author within five minutes form a group: the name on
+  // the first, the avatar and the time on the last.
+  function same(a, b) {
+    return !a.sys && !b.sys && a.who.type === b.who.type && (a.who.id || a.who.name) === (b.who.id || b.who.name) &&
+      Math.abs(new Date(b.at) - new Date(a.at)) < 300000;
+  }
   function render() {
     var m = X.m, list = [], echoed = false;
     for (var k in m.items) list.push(m.items[k]);
     list.sort(order);
     var prev = hello;
     for (var k2 in nodes) if (!m.items[k2]) { nodes[k2].remove(); delete nodes[k2]; }
-    list.forEach(function (it) {
+    list.forEach(function (it, i) {
       var row = nodes[it.k] || (nodes[it.k] = line(it));
-      if (!it.sys) meta(row, it);
+      if (!it.sys) {
+        meta(row, it); // (it sets a visitor row's class, so the group's classes come after)
+        row.classList.toggle("c1", i > 0 && same(list[i - 1], it));
+        row.classList.toggle("c2", i < list.length - 1 && same(it, list[i + 1]));
+      }
       if (row._bt) row._bt.hidden = it !== list[list.length - 1]; // only the last question is open
       if (prev.nextSibling !== row) g.insertBefore(row, prev.nextSibling);
       prev = row;

@@ -48,6 +48,10 @@ async def test_a_proactive_bot_message_end_to_end(stack: Stack, shop: Shop, brow
         quick = w.page.locator(f"{HOST} .qr button")
         await expect(quick).to_have_text(["Track my order", "Returns"])
         await expect(w.log).to_contain_text("Kettle bot")
+        # A bot is drawn apart from a person: its own avatar, not grey initials.
+        await expect(
+            w.page.locator(f"{HOST} .m", has_text="Kettle bot").locator(".av.bot").last
+        ).to_be_visible()
         await quick.filter(has_text="Track my order").click()
         await expect(w.log).to_contain_text("Your email?")
         await expect(quick).to_have_count(2)  # the old question's buttons are gone…

@@ -350,3 +350,37 @@ async def test_single_page_app_navigation_is_reported_as_page_views(
         ]
     finally:
         await context.close()
+
+
+async def test_consecutive_messages_are_grouped_and_a_bot_looks_like_a_bot(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    context = await browser.new_context()
+    w = await Widget.visit(context, shop.url + "/pricing")
+    ana = await agent(stack)
+    try:
+        await w.open()
+        await w.say("Do you have it in red?")
+        cid = await w.conversation_id()
+        await event_in(ana, cid, "message.created")
+        for text in ("Let me check.", "Yes, in red and in blue."):
+            await ana.send(text, cid)
+        first, last = w.bubble("Let me check."), w.bubble("Yes, in red and in blue.")
+        await expect(last).to_be_visible()
+        # One name (on the first), one avatar and one time (on the last).
+        await expect(first.locator(".who")).to_be_visible()
+        await expect(last.locator(".who")).to_be_hidden()
+        assert await first.locator(".av").evaluate("a => getComputedStyle(a).visibility") == "hidden"
+        assert await last.locator(".av").evaluate("a => getComputedStyle(a).visibility") == "visible"
+        await expect(first.locator(".me")).to_be_hidden()
+        await expect(last.locator(".me")).to_be_visible()
+        # The visitor's own run is grouped too, whatever its receipts redraw.
+        await w.say("Great.")
+        await w.say("I will take the red one.")
+        await expect(w.bubble("I will take the red one.")).to_contain_text("Sent")
+        await expect(w.bubble("Great.").locator(".me")).to_be_hidden()
+        await expect(w.bubble("I will take the red one.").locator(".me")).to_be_visible()
+        assert w.errors == []
+    finally:
+        await ana.close()
+        await context.close()
