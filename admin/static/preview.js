@@ -9,6 +9,19 @@ document.addEventListener("DOMContentLoaded", () => {
     const update = () => { out.textContent = text.value || "Your message"; };
     text.addEventListener("input", update);
   }
+  // Only the fields that apply: seconds for a time trigger, the event's name for an
+  // event, the details and follow-up for an agent response, the bot answer for a bot's.
+  const form = document.getElementById("editor");
+  const applies = () => {
+    const trigger = form.elements.trigger_type.value;
+    const response = (form.querySelector('input[name="response"]:checked') || {}).value || "agent";
+    for (const f of form.querySelectorAll("[data-for-trigger]")) f.hidden = !f.dataset.forTrigger.split(" ").includes(trigger);
+    for (const f of form.querySelectorAll("[data-for-response]")) f.hidden = f.dataset.forResponse !== response;
+  };
+  if (form) {
+    form.addEventListener("change", applies);
+    applies();
+  }
   const box = document.getElementById("builder");
   const json = document.getElementById("conditions");
   if (!box || !json) return;

@@ -259,3 +259,33 @@ async def test_the_counters_are_drawn_per_day(stack: Stack, browser: Browser) ->
     today = datetime.now(UTC).date().isoformat()
     titles = await chart.locator("rect title").all_text_contents()
     assert titles == [f"{today}: 1 sent", f"{today}: 1 opened", f"{today}: 0 replied"]
+
+
+async def test_the_editor_shows_only_the_fields_that_apply(stack: Stack, browser: Browser) -> None:
+    from tests.proactive.helpers import Admin
+
+    site = stack.create_site()
+    admin = await Admin.login(stack)
+    try:
+        made = await admin.create(site, trigger={"type": "page_load"})
+    finally:
+        await admin.close()
+    page = await browser.new_page()
+    await sign_in(page, stack)
+    await page.goto(f"{stack.visitor_url}/admin/proactive/{made['id']}")
+    seconds, event = page.get_by_label("Seconds", exact=True), page.get_by_label("Event name", exact=True)
+    await expect(seconds).to_be_hidden()
+    await expect(event).to_be_hidden()
+    await page.get_by_label("Trigger").select_option("time_on_page")
+    await expect(seconds).to_be_visible()
+    await expect(event).to_be_hidden()
+    await page.get_by_label("Trigger").select_option("event")
+    await expect(event).to_be_visible()
+    await expect(seconds).to_be_hidden()
+    bot_answer, follow_up = page.get_by_label("Bot answer"), page.get_by_label("Follow-up")
+    await expect(bot_answer).to_be_hidden()
+    await expect(follow_up).to_be_visible()
+    await page.get_by_label("Bot", exact=True).check()
+    await expect(bot_answer).to_be_visible()
+    await expect(follow_up).to_be_hidden()
+    await expect(page.get_by_role("group", name="Ask for")).to_be_hidden()
