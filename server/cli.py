@@ -173,7 +173,7 @@ def cmd_demo_site(args: argparse.Namespace) -> int:
 def cmd_protocol_schema(args: argparse.Namespace) -> int:
     import json
 
-    from server.protocol import json_schema
+    from server.outgoing import json_schema
 
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0

@@ -68,7 +68,7 @@ class Settings:
     close_timeout_s: float
     # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated).
     trusted_proxies: frozenset[str] = frozenset()
-    # Validate every frame sent against its model in server/protocol.py (the test suite's
+    # Validate every frame sent against its model in server/outgoing.py (the test suite's
     # wire-contract check; off in production, where it would only cost time).
     check_frames: bool = False
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
-from server import protocol
+from server import outgoing
 from server.accounts.access import access_of
 from server.accounts.store import session_user, user_by_id
 from server.bots.automation import TURNS
@@ -86,7 +86,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         automation.use_bots(TURNS)  # bots' turns run inside conversations' transactions
-        protocol.check_outgoing(settings.check_frames)
+        outgoing.check_outgoing(settings.check_frames)
         db = Database(settings.database_url)
         bus = bus_from_url(settings.bus_url)
         hub = Hub(bus, settings, _readers(db))

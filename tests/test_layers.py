@@ -33,7 +33,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sites",),
     ("realtime",),
     ("db",),
-    ("scheduler", "protocol", "config", "tokens", "operators", "patterns", "untrusted", "errors", "ids"),
+    (
+        "scheduler",
+        "outgoing",
+        "protocol",
+        "config",
+        "tokens",
+        "operators",
+        "patterns",
+        "untrusted",
+        "errors",
+        "ids",
+    ),
 )
 RANK = {part: rank for rank, layer in enumerate(LAYERS) for part in layer}
 BASE = len(LAYERS) - 1

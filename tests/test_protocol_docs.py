@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.protocol import (
-    AGENT_FRAMES,
-    ERROR_CODES,
-    SERVER_FRAMES,
-    VISITOR_FRAMES,
-    FrameContractBroken,
-    checked,
-    json_schema,
-)
+from server.outgoing import SERVER_FRAMES, FrameContractBroken, checked, json_schema
+from server.protocol import AGENT_FRAMES, ERROR_CODES, VISITOR_FRAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()

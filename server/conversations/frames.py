@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from server.ids import iso
-from server.protocol import ORIGINS
+from server.outgoing import ORIGINS
 
 
 def origin_of(message: dict[str, Any], data: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from server.protocol import dumps
+from server.outgoing import dumps
 from server.realtime.limits import TokenBucket
 
 

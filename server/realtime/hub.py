@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.config import Settings
-from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, dumps, error_frame
+from server.outgoing import dumps
+from server.protocol import CLOSE_RATE, CLOSE_TIMEOUT, error_frame
 from server.realtime import envelopes
 from server.realtime.bus import Bus
 from server.realtime.connection import Connection
