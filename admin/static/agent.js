@@ -489,31 +489,7 @@
   // -- actions ---------------------------------------------------------------------
   function update(changes) { if (!send(Object.assign({ type: "conversation.update", conversation_id: current }, changes))) problem("Not connected; try again in a moment."); }
   $("toggle-status").addEventListener("click", () => update({ status: conv(current).status === "closed" ? "open" : "closed" }));
-  // Menus act only on a choice (a click, Enter or Space on an item), never on arrow keys.
-  function closeMenus(except) {
-    for (const b of document.querySelectorAll("[aria-haspopup=menu]")) {
-      if (b === except) continue;
-      b.setAttribute("aria-expanded", "false");
-      $(b.getAttribute("aria-controls")).hidden = true;
-    }
-  }
-  for (const b of document.querySelectorAll("[aria-haspopup=menu]")) {
-    const items = $(b.getAttribute("aria-controls"));
-    b.addEventListener("click", () => {
-      const open = b.getAttribute("aria-expanded") !== "true";
-      closeMenus(b);
-      b.setAttribute("aria-expanded", String(open));
-      items.hidden = !open;
-      if (open) (items.querySelector("[aria-checked=true]") || items.querySelector("button")).focus();
-    });
-    items.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") { e.preventDefault(); closeMenus(); b.focus(); }
-    });
-    items.parentElement.addEventListener("focusout", (e) => {
-      if (!items.parentElement.contains(e.relatedTarget)) closeMenus();
-    });
-  }
-  document.addEventListener("click", (e) => { if (!e.target.closest(".pop")) closeMenus(); });
+  const closeMenus = window.ParleyMenus.close;
   for (const item of document.querySelectorAll("[data-snooze]")) item.addEventListener("click", () => {
     closeMenus();
     const v = item.dataset.snooze;
