@@ -24,6 +24,15 @@ async def visitor(stack: Stack, site: Site, **options: Any) -> VisitorClient:
     return client
 
 
+async def writer(stack: Stack, site: Site, text: str, **identity: str) -> VisitorClient:
+    """A connected visitor who said who they are (``identity``, if any) and wrote ``text``."""
+    client = await visitor(stack, site)
+    if identity:
+        await client.identify(**identity)
+    await client.send(text)
+    return client
+
+
 async def agent(stack: Stack, **options: Any) -> AgentClient:
     email, password = stack.create_agent()
     client = AgentClient(stack.agent_url, email, password, **options)

@@ -9,7 +9,7 @@ from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import Widget
 from tests.harness import Stack
-from tests.helpers import visitor
+from tests.helpers import writer
 from tests.proactive.helpers import Admin
 
 pytestmark = pytest.mark.anyio
@@ -29,9 +29,7 @@ async def test_the_sign_in_page(stack: Stack, browser: Browser) -> None:
 async def test_the_workspace(stack: Stack, browser: Browser) -> None:
     email, password = stack.create_agent(role="admin")
     site = stack.create_site()
-    person = await visitor(stack, site)
-    await person.identify(name="Ada Axe", email="ada@example.com")
-    await person.send("Is this accessible?")
+    person = await writer(stack, site, "Is this accessible?", name="Ada Axe", email="ada@example.com")
     context = await browser.new_context()
     try:
         page = await signed_in_page(context, stack, email, password, "/agent")

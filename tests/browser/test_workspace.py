@@ -12,7 +12,7 @@ from server.channels.store import site_channels
 from tests.browser.conftest import Shop, signed_in_page
 from tests.browser.widget import Widget
 from tests.harness import Stack
-from tests.helpers import sign_in, visitor
+from tests.helpers import sign_in, visitor, writer
 
 pytestmark = pytest.mark.anyio
 
@@ -395,10 +395,7 @@ async def test_the_keyboard_model_and_menus_that_act_only_on_a_choice(stack: Sta
     site = stack.create_site()
     people = []
     for name in ("Kim Keys", "Lee Keys"):
-        person = await visitor(stack, site)
-        await person.identify(name=name)
-        await person.send(f"Hello from {name}")
-        people.append(person)
+        people.append(await writer(stack, site, f"Hello from {name}", name=name))
     context = await browser.new_context()
     try:
         desk = await Desk.open(context, stack, email, password)
@@ -496,9 +493,7 @@ async def test_visitors_get_their_best_name_and_links_work(stack: Stack, browser
 async def test_on_a_phone_the_list_and_the_conversation_take_turns(stack: Stack, browser: Browser) -> None:
     email, password = stack.create_agent()
     site = stack.create_site()
-    person = await visitor(stack, site)
-    await person.identify(name="Pat Phone")
-    await person.send("Writing from the bus")
+    person = await writer(stack, site, "Writing from the bus", name="Pat Phone")
     context = await browser.new_context(viewport={"width": 375, "height": 667})
     try:
         desk = await Desk.open(context, stack, email, password)
@@ -519,8 +514,7 @@ async def test_on_a_phone_the_list_and_the_conversation_take_turns(stack: Stack,
 async def test_every_page_shows_the_conversations_waiting(stack: Stack, browser: Browser) -> None:
     email, password = stack.create_agent(role="admin")
     site = stack.create_site()
-    person = await visitor(stack, site)
-    await person.send("Anyone?")
+    person = await writer(stack, site, "Anyone?")
     context = await browser.new_context()
     try:
         page = await signed_in_page(context, stack, email, password, f"/admin/settings?site={site.key}")
@@ -535,9 +529,7 @@ async def test_every_page_shows_the_conversations_waiting(stack: Stack, browser:
 async def test_the_list_is_updated_in_place_not_fetched_again(stack: Stack, browser: Browser) -> None:
     email, password = stack.create_agent()
     site = stack.create_site()
-    person = await visitor(stack, site)
-    await person.identify(name="Ivy Inplace")
-    await person.send("First question")
+    person = await writer(stack, site, "First question", name="Ivy Inplace")
     context = await browser.new_context()
     try:
         desk = await Desk.open(context, stack, email, password)
