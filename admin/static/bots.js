@@ -162,8 +162,10 @@
   $("publish").onclick = () => save({ published: true });
   $("unpublish").onclick = () => save({ published: false });
   $("delete").onclick = async () => {
-    if (!confirm(`Delete “${current.name}”? Proactive messages that start it will show errors.`)) return;
+    const sure = await window.ParleyConfirm.ask(`Delete “${current.name}”? Proactive messages that start it will show errors.`, "Delete");
+    if (!sure) return;
     await api(`/api/v1/bot-answers/${current.id}`, "DELETE");
+    window.ParleyConfirm.toast(`Deleted “${current.name}”.`);
     edit.hidden = true;
     current = null;
     list();

@@ -17,7 +17,7 @@ window.ParleyMenus = (function () {
       closeMenus(b);
       b.setAttribute("aria-expanded", String(open));
       items.hidden = !open;
-      if (open) (items.querySelector("[aria-checked=true]") || items.querySelector("button")).focus();
+      if (open) (items.querySelector("[aria-checked=true]") || items.querySelector("[role^=menuitem]")).focus();
     });
     items.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { e.preventDefault(); closeMenus(); b.focus(); }

@@ -58,6 +58,13 @@ async def test_the_admin_pages(stack: Stack, browser: Browser) -> None:
     try:
         page = await signed_in_page(context, stack, email, password, f"/admin/proactive?site={site.key}")
         await assert_accessible(page, "/admin/proactive")
+        name = made["name"]
+        await page.get_by_role("button", name=f"Options for {name}").click()
+        await assert_accessible(page, "/admin/proactive, a row's menu open")
+        await page.get_by_role("menuitem", name="Delete").click()
+        await expect(page.get_by_role("dialog")).to_be_visible()
+        await assert_accessible(page, "/admin/proactive, the delete confirmation")
+        await page.keyboard.press("Escape")
         for path in (
             f"/admin/proactive/{made['id']}",
             f"/admin/proactive/why?site={site.key}",

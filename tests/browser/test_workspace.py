@@ -379,6 +379,9 @@ async def test_the_settings_page_sets_the_inbox_canned_responses_and_the_team(
         await expect(row.get_by_label("Mobile SDK for Nina New")).to_be_checked()
         await expect(row.get_by_label("Web widget for Nina New")).not_to_be_checked()
         await row.get_by_role("button", name="Disable").click()
+        confirm = page.get_by_role("dialog")
+        await expect(confirm).to_contain_text("Disable Nina New?")
+        await confirm.get_by_role("button", name="Disable").click()
         await expect(row).to_contain_text("disabled")
         # The signed-in admin is marked, and offered no way to disable themselves.
         mine = page.locator("#team tr", has_text="You, signed in now")
