@@ -44,6 +44,119 @@
     } catch (err) { fail(inbox, err); }
   });
 
+  // -- the widget's look, with a live preview ------------------------------------------------
+  const look = document.getElementById("look");
+  const preview = {
+    phone: document.getElementById("look-phone"), head: document.getElementById("look-head"),
+    welcome: document.getElementById("look-welcome"), launcher: document.getElementById("look-launcher"),
+    label: document.getElementById("look-label"),
+  };
+  const COLOUR = /^#[0-9a-fA-F]{6}$/;
+  function drawLook() {
+    const f = look.elements;
+    const colour = COLOUR.test(f.color.value) ? f.color.value : f.color_pick.value;
+    preview.head.style.background = colour;
+    preview.launcher.style.background = colour;
+    preview.phone.classList.toggle("left", f.position.value === "left");
+    preview.label.textContent = f.label.value;
+    preview.label.hidden = !f.label.value;
+    preview.welcome.textContent = f.welcome.value || "Hi! Ask us anything.";
+    preview.welcome.classList.toggle("muted", !f.welcome.value);
+  }
+  api(`/api/v1/sites/${site}/widget`).then((d) => {
+    const f = look.elements;
+    for (const k of ["color", "label", "welcome", "locale", "position"]) f[k].value = d.widget[k];
+    for (const k of ["sound", "consent_required", "require_identity"]) f[k].checked = d.widget[k];
+    f.color_pick.value = d.widget.color;
+    drawLook();
+  });
+  look.addEventListener("input", (e) => {
+    if (e.target.name === "color_pick") look.elements.color.value = e.target.value;
+    if (e.target.name === "color" && COLOUR.test(e.target.value)) look.elements.color_pick.value = e.target.value;
+    drawLook();
+  });
+  look.addEventListener("change", drawLook);
+  look.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = look.elements;
+    try {
+      await api(`/api/v1/sites/${site}/widget`, "PATCH", {
+        color: f.color.value.trim(), position: f.position.value, label: f.label.value, welcome: f.welcome.value,
+        locale: f.locale.value, sound: f.sound.checked, consent_required: f.consent_required.checked,
+        require_identity: f.require_identity.checked,
+      });
+      for (const x of look.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
+      say(look, "Saved.", true);
+    } catch (err) { fail(look, err); }
+  });
+
+  // -- business hours and the proactive cap -----------------------------------------------
+  const hours = document.getElementById("hours");
+  if (hours) {
+    const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
+      ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
+    const days = hours.querySelector(".days tbody");
+    const holidays = document.getElementById("holidays");
+    const zones = document.getElementById("zones");
+    for (const z of (Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : ["UTC"])) zones.append(el("option", null, { value: z }));
+    function holiday(day) {
+      const li = el("li", null, { "data-day": day });
+      const x = el("button", "Remove", { type: "button", class: "btn btn-small", "aria-label": "Remove the holiday " + day });
+      x.onclick = () => { li.remove(); hours.elements.holiday.focus(); };
+      li.append(el("time", day, { datetime: day }), document.createTextNode(" "), x);
+      holidays.append(li);
+    }
+    function dayRow([key, name], spans) {
+      const tr = el("tr", null, { "data-day": key });
+      const open = el("input", null, { type: "checkbox", name: "open_" + key, "aria-label": "Open on " + name });
+      const from = el("input", null, { type: "time", name: "from_" + key, "aria-label": name + " from" });
+      const to = el("input", null, { type: "time", name: "to_" + key, "aria-label": name + " to" });
+      open.checked = spans.length > 0;
+      from.value = spans.length ? spans[0][0] : "09:00";
+      to.value = spans.length ? spans[spans.length - 1][1] : "17:00";
+      const sync = () => { from.disabled = to.disabled = !open.checked; };
+      open.addEventListener("change", sync);
+      sync();
+      const cells = [el("th", name, { scope: "row" }), el("td"), el("td"), el("td")];
+      cells[1].append(open); cells[2].append(from); cells[3].append(to);
+      // A day with a lunch break keeps its spans; the form shows its first opening and last closing.
+      if (spans.length > 1) cells[3].append(el("small", ` (${spans.length} spans; saving keeps one)`, { class: "muted" }));
+      tr.append(...cells);
+      days.append(tr);
+    }
+    api(`/api/v1/sites/${site}/proactive-settings`).then((d) => {
+      const bh = d.business_hours || {};
+      hours.elements.timezone.value = bh.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      for (const day of DAYS) dayRow(day, (bh.weekly || {})[day[0]] || []);
+      for (const h of bh.holidays || []) holiday(h);
+      hours.elements.cap_per_visit.value = d.cap_per_visit;
+    });
+    document.getElementById("holiday-add").addEventListener("click", () => {
+      const day = hours.elements.holiday.value;
+      if (day && !holidays.querySelector(`[data-day="${day}"]`)) holiday(day);
+      hours.elements.holiday.value = "";
+    });
+    hours.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = hours.elements;
+      const weekly = {};
+      for (const [key] of DAYS) if (f["open_" + key].checked) weekly[key] = [[f["from_" + key].value, f["to_" + key].value]];
+      const body = {
+        cap_per_visit: Number(f.cap_per_visit.value),
+        business_hours: { timezone: f.timezone.value.trim(), weekly, holidays: [...holidays.children].map((li) => li.dataset.day) },
+      };
+      try {
+        await api(`/api/v1/sites/${site}/proactive-settings`, "PATCH", body);
+        for (const x of hours.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
+        say(hours, "Saved.", true);
+      } catch (err) {
+        // business_hours.timezone -> timezone; business_hours.weekly.mon -> that day's times
+        const name = String(err.field || "").split(".").pop();
+        fail(hours, { message: err.message, field: f["from_" + name] ? "from_" + name : name });
+      }
+    });
+  }
+
   // -- canned responses ---------------------------------------------------------------
   const cannedBody = document.querySelector("#canned tbody");
   async function loadCanned() {
@@ -51,8 +164,14 @@
     cannedBody.textContent = "";
     for (const c of d.canned_responses) {
       const tr = el("tr");
-      const del = el("button", "Delete", { type: "button", class: "danger", "aria-label": "Delete /" + c.shortcut });
-      del.onclick = async () => { await api(`/api/v1/canned-responses/${c.id}`, "DELETE"); loadCanned(); };
+      const del = el("button", "Delete", { type: "button", class: "btn btn-danger btn-small", "aria-label": "Delete /" + c.shortcut,
+        "data-confirm": `Delete the canned response /${c.shortcut}? Agents will no longer find it.` });
+      del.onclick = async () => {
+        await api(`/api/v1/canned-responses/${c.id}`, "DELETE");
+        window.ParleyConfirm.toast(`Deleted /${c.shortcut}.`);
+        await loadCanned();
+        cannedNew.elements.shortcut.focus();
+      };
       const cell = el("td");
       cell.append(del);
       tr.append(el("td", "/" + c.shortcut, { class: "code" }), el("td", c.text), cell);
@@ -132,7 +251,8 @@
         // You are here, whatever the workspace's presence says; and you cannot lock yourself out.
         state.append(el("span", "active · you"), el("br"), status);
       } else {
-        const toggle = el("button", u.is_active ? "Disable" : "Enable", { type: "button", class: u.is_active ? "danger" : "" });
+        const toggle = el("button", u.is_active ? "Disable" : "Enable", { type: "button", class: "btn btn-small" + (u.is_active ? " btn-danger" : "") });
+        if (u.is_active) toggle.dataset.confirm = `Disable ${u.name}? They are signed out at once and cannot sign in until enabled again.`;
         toggle.onclick = () => patch(u, { is_active: !u.is_active }, status);
         state.append(el("span", (u.is_active ? (u.online ? "online" : "offline") : "disabled") + " "), toggle, el("br"), status);
       }

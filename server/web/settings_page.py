@@ -28,6 +28,11 @@ async def settings_page(request: Request) -> Response:
         return HTMLResponse(denied, status_code=403, headers=HEADERS)
     site = await _site(request, services_of(request))
     html = templates.get_template("settings.html").render(
-        user=access.user, site=site, section="settings", csrf=csrf_token(request), sections=access.sections
+        user=access.user,
+        site=site,
+        section="settings",
+        csrf=csrf_token(request),
+        sections=access.sections,
+        hours=access.can("proactive"),
     )
     return HTMLResponse(html, headers=HEADERS)
