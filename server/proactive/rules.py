@@ -348,6 +348,52 @@ def _leaf_words(leaf: Mapping[str, Any]) -> str:
     return f"{subject} {OPERATOR_WORDS[op]} {shown}"
 
 
+# The condition builder's groups of fields, and the choices of the fields that have few.
+FIELD_GROUPS = {
+    "Page": ("page.path", "page.url", "page.title", "page.referrer"),
+    "Visit": ("time_on_page", "time_on_site", "visits", "returning"),
+    "Campaign": ("utm.source", "utm.medium", "utm.campaign", "utm.term", "utm.content"),
+    "Device": ("device", "browser", "os", "language", "timezone"),
+}
+FIELD_CHOICES = {
+    "device": ("desktop", "mobile", "tablet", "bot"),
+    "language": ("en", "en-US", "en-GB", "pt", "pt-BR", "pt-PT", "es", "es-ES", "es-MX", "fr", "de", "it"),
+    "browser": ("Chrome", "Safari", "Firefox", "Edge", "Opera", "Samsung Internet"),
+    "os": ("Windows", "macOS", "iOS", "Android", "Linux", "ChromeOS"),
+}
+
+
+def builder_schema() -> dict[str, Any]:
+    """What the admin's condition builder offers: fields by group with their type and
+    fitting input, each type's operators, and the tree's limits."""
+    fields = [
+        {
+            "name": name,
+            "label": FIELD_WORDS.get(name, "returning visitor").capitalize(),
+            "type": FIELDS[name],
+            "group": group,
+            "unit": "seconds" if name in TIME_FIELDS else None,
+            "choices": list(FIELD_CHOICES.get(name, ())),
+            # a device is one of a few words: choose it, do not type it
+            "strict": name == "device",
+        }
+        for group, names in FIELD_GROUPS.items()
+        for name in names
+    ]
+    fields += [
+        {"name": "event.", "label": "Custom event, times this visit", "type": "number", "group": "Custom",
+         "family": "event name", "choices": [], "unit": "times", "strict": False},
+        {"name": "attribute.", "label": "Visitor attribute", "type": "any", "group": "Custom",
+         "family": "attribute key", "choices": [], "unit": None, "strict": False},
+    ]  # fmt: skip
+    return {
+        "fields": fields,
+        "operators": {kind: [[op, OPERATOR_LABELS[op]] for op in ops] for kind, ops in OPERATORS.items()},
+        "max_depth": MAX_DEPTH,
+        "max_leaves": MAX_LEAVES,
+    }
+
+
 def describe(tree: Mapping[str, Any], *, top: bool = True) -> str:
     """The tree in plain words, for the admin list: "Returning visitor and page path starts
     with /pricing"; groups inside groups in parentheses."""

@@ -274,6 +274,7 @@ async def edit_page(request: Request, user: User) -> Response:
             "actions": [a for a in store.ACTIONS[data["msg"].status] if a != "edit"],
             "fields": [*sorted(rules.FIELDS), "event.NAME", "attribute.KEY"],
             "operators": rules.OPERATOR_LABELS,
+            "schema": rules.builder_schema(),
             "status_label": store.STATUS_LABELS[data["msg"].status],
             "chart": _chart(data["daily"][-14:]),
         },

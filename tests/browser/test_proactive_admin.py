@@ -27,9 +27,9 @@ def row(page: Page, name: str):  # type: ignore[no-untyped-def]
 
 
 async def menu(page: Page, name: str) -> list[str]:
-    options = row(page, name).locator("details.menu")
-    await options.locator("summary").click()
-    return [t.strip() for t in await options.locator("li").all_inner_texts()]
+    await row(page, name).get_by_role("button", name=f"Options for {name}").click()
+    items = row(page, name).get_by_role("menu").get_by_role("menuitem")
+    return [t.strip() for t in await items.all_inner_texts()]
 
 
 async def test_an_admin_manages_messages_through_their_whole_life(stack: Stack, browser: Browser) -> None:
@@ -55,6 +55,7 @@ async def test_an_admin_manages_messages_through_their_whole_life(stack: Stack, 
         await page.get_by_label("Tags for its conversations (comma-separated)").fill("sale, spring")
         await page.get_by_label("Trigger").select_option("time_on_page")
         await page.get_by_label("Seconds", exact=True).fill("5")
+        await page.get_by_text("Advanced: the conditions as JSON").click()
         await page.locator("textarea[name=conditions]").fill(
             '{"all": [{"field": "page.path", "op": "nope"}]}'
         )
@@ -71,24 +72,25 @@ async def test_an_admin_manages_messages_through_their_whole_life(stack: Stack, 
         await expect(row(page, "Spring sale <b>now</b>").locator(".status")).to_have_text("Live")
         assert await menu(page, "Spring sale <b>now</b>") == ["Edit", "Clone", "Pause", "Delete"]
 
-        await row(page, "Spring sale <b>now</b>").get_by_role("button", name="Pause").click()
+        await row(page, "Spring sale <b>now</b>").get_by_role("menuitem", name="Pause").click()
         await expect(row(page, "Spring sale <b>now</b>").locator(".status")).to_have_text("Paused")
         assert await menu(page, "Spring sale <b>now</b>") == ["Edit", "Clone", "Resume", "Delete"]
-        await row(page, "Spring sale <b>now</b>").get_by_role("button", name="Resume").click()
+        await row(page, "Spring sale <b>now</b>").get_by_role("menuitem", name="Resume").click()
         await expect(row(page, "Spring sale <b>now</b>").locator(".status")).to_have_text("Live")
 
         await menu(page, "Spring sale <b>now</b>")
-        await row(page, "Spring sale <b>now</b>").get_by_role("button", name="Clone").click()
+        await row(page, "Spring sale <b>now</b>").get_by_role("menuitem", name="Clone").click()
         await expect(page.get_by_role("heading", name=re.compile("Copy of Spring sale"))).to_be_visible()
         await page.get_by_role("link", name="All proactive messages").click()
         assert await menu(page, "Copy of Spring sale <b>now</b>") == ["Edit", "Clone", "Publish", "Delete"]
-        await row(page, "Copy of Spring sale <b>now</b>").get_by_role("button", name="Delete").click()
+        await row(page, "Copy of Spring sale <b>now</b>").get_by_role("menuitem", name="Delete").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Delete").click()
         await expect(page.get_by_role("status")).to_contain_text("deleted")
         await expect(page.locator("tbody tr")).to_have_count(4)
 
         # A draft that cannot go live says why.
         await menu(page, "Greeting for returning visitors")
-        await row(page, "Greeting for returning visitors").get_by_role("button", name="Publish").click()
+        await row(page, "Greeting for returning visitors").get_by_role("menuitem", name="Publish").click()
         await expect(row(page, "Greeting for returning visitors").locator(".status")).to_have_text("Live")
 
         # Sorting by every column, both ways.
@@ -129,7 +131,7 @@ async def test_the_why_view_explains_each_live_message(stack: Stack, browser: Br
         await page.goto(f"{stack.visitor_url}/admin/proactive?site={site.key}")
         for name in ("Welcome on the pricing page", "Greeting for returning visitors"):
             await menu(page, name)
-            await row(page, name).get_by_role("button", name="Publish").click()
+            await row(page, name).get_by_role("menuitem", name="Publish").click()
             await expect(row(page, name).locator(".status")).to_have_text("Live")
 
         # Test values: a first visit, 20 s on the pricing page.
@@ -207,7 +209,7 @@ async def test_the_condition_rows_write_the_rules(stack: Stack, browser: Browser
         await expect(builder.get_by_label("Operator")).to_have_value("starts_with")
         await expect(builder.get_by_label("Value")).to_have_value("/pricing")
         await builder.get_by_role("button", name="Add condition").click()
-        await builder.get_by_label("Field").nth(1).fill("visits")
+        await builder.get_by_label("Field").nth(1).select_option("visits")
         await builder.get_by_label("Operator").nth(1).select_option("gt")
         await builder.get_by_label("Value").nth(1).fill("2")
         await builder.get_by_label("Match").select_option("any")
@@ -227,6 +229,66 @@ async def test_the_condition_rows_write_the_rules(stack: Stack, browser: Browser
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_role("status")).to_have_text("Saved.")
         await expect(builder.get_by_label("Field")).to_have_value("visits")
+    finally:
+        await context.close()
+
+
+async def test_the_builder_nests_groups_with_inputs_that_fit_each_field(
+    stack: Stack, browser: Browser
+) -> None:
+    import httpx
+
+    site = stack.create_site()
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        await sign_in(page, stack)
+        await page.goto(f"{stack.visitor_url}/admin/proactive?site={site.key}")
+        await page.get_by_role("link", name="Welcome on the pricing page").click()
+        builder = page.locator("#builder")
+        await expect(page.locator("#conditions")).to_be_hidden()  # JSON is the advanced view
+        await builder.get_by_role("button", name="Add group").click()
+        inner = builder.get_by_role("group", name="A group of conditions")
+        await expect(inner.get_by_label("Match")).to_have_value("any")
+        await inner.get_by_label("Field").select_option("device")
+        await expect(inner.get_by_label("Operator")).to_have_value("is")
+        assert await inner.get_by_label("Value").evaluate("e => e.tagName") == "SELECT"  # a list, not a box
+        await inner.get_by_label("Value").select_option("mobile")
+        await inner.get_by_role("button", name="Add condition").click()
+        await inner.get_by_label("Field").nth(1).select_option("time_on_page")
+        await inner.get_by_label("Operator").nth(1).select_option("gt")
+        await inner.get_by_label("Value").nth(1).fill("30")
+        await expect(inner.locator(".cond").nth(1)).to_contain_text("seconds")
+        await inner.get_by_label("Field").nth(1).select_option("returning")
+        await expect(inner.get_by_label("Operator").nth(1).locator("option")).to_have_count(2)  # is, is not
+        await inner.get_by_label("Value").nth(1).select_option("false")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_have_text("Saved.")
+        message_id = page.url.rsplit("/", 1)[1].split("?")[0]
+        cookies = {c["name"]: c["value"] for c in await context.cookies()}
+        async with httpx.AsyncClient(base_url=stack.visitor_url, cookies=cookies) as http:
+            saved = (await http.get(f"/api/v1/proactive/{message_id}")).json()
+        assert saved["conditions"] == {
+            "all": [
+                {"field": "page.path", "op": "starts_with", "value": "/pricing"},
+                {
+                    "any": [
+                        {"field": "device", "op": "is", "value": "mobile"},
+                        {"field": "returning", "op": "is", "value": False},
+                    ]
+                },
+            ]
+        }
+
+        # Editing the JSON under Advanced rebuilds the rows.
+        await page.get_by_text("Advanced: the conditions as JSON").click()
+        await page.locator("#conditions").fill(
+            '{"any": [{"field": "event.added_to_cart", "op": "gt", "value": 0}]}'
+        )
+        await page.locator("#conditions").blur()
+        await expect(builder.get_by_label("Field")).to_have_value("event.")
+        await expect(builder.get_by_label("Event name")).to_have_value("added_to_cart")
+        await expect(builder.get_by_label("Match")).to_have_value("any")
     finally:
         await context.close()
 
