@@ -4,7 +4,8 @@
 (function (w, d) {
   var X = w.Parley._, A = X.api;
   var T = {
-    en: { title: "Chat", welcome: "Hi! Ask us anything, we usually reply in a few minutes.", ph: "Write a message…",
+    en: { title: "Chat", welcome: "Hi! Ask us anything.", mins: "Usually replies in a few minutes",
+      hours: "Usually replies in a few hours", back: "Back ", ph: "Write a message…",
       send: "Send", close: "Close chat", mute: "Mute sounds", unmute: "Turn sounds on", log: "Messages",
       net: "Reconnecting… your messages will be sent once you are back.", off: "You are offline. Messages will be sent when you are back.",
       sending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent", retry: "Retry", typing: " is typing…",
@@ -12,7 +13,8 @@
       over: " characters too many", you: "You", agent: "Agent", peek: "New message from ",
       dismiss: "Dismiss", name: "Your name", email: "Your email", give: "Send", first: "Answer above to start",
       attach: "Attach a file", up: "Uploading…", gave: "You gave: " },
-    pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser, costumamos responder em poucos minutos.",
+    pt: { title: "Conversa", welcome: "Olá! Pergunte o que quiser.", mins: "Costuma responder em poucos minutos",
+      hours: "Costuma responder em algumas horas", back: "De volta ",
       ph: "Escreva uma mensagem…", send: "Enviar", close: "Fechar conversa", mute: "Silenciar sons", unmute: "Ativar sons",
       log: "Mensagens", net: "Reconectando… suas mensagens serão enviadas assim que voltar.",
       off: "Você está offline. As mensagens serão enviadas quando voltar.", sending: "Enviando…", sent: "Enviada",
@@ -21,7 +23,8 @@
       left: " caracteres restantes", over: " caracteres a mais", you: "Você", agent: "Atendente", peek: "Nova mensagem de ",
       dismiss: "Dispensar", name: "Seu nome", email: "Seu e-mail", give: "Enviar", first: "Responda acima para começar",
       attach: "Anexar um arquivo", up: "Enviando o arquivo…", gave: "Você informou: " },
-    es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras, solemos responder en pocos minutos.",
+    es: { title: "Chat", welcome: "¡Hola! Pregúntanos lo que quieras.", mins: "Suele responder en pocos minutos",
+      hours: "Suele responder en unas horas", back: "De vuelta el ",
       ph: "Escribe un mensaje…", send: "Enviar", close: "Cerrar chat", mute: "Silenciar sonidos", unmute: "Activar sonidos",
       log: "Mensajes", net: "Reconectando… tus mensajes se enviarán en cuanto vuelvas.",
       off: "Estás sin conexión. Los mensajes se enviarán cuando vuelvas.", sending: "Enviando…", sent: "Enviado",
@@ -33,50 +36,55 @@
   }[X.lang];
   var font = "14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji'";
   X.css(
+    // The design system's tokens (admin/static/parley.css; tests/test_design_tokens.py keeps them equal).
+    ":host{--ink:#111827;--ink-soft:#374151;--ink-muted:#4b5563;--line-soft:#e5e7eb;--edge:#94a3b8;--canvas:#f8fafc;" +
+    "--danger:#b91c1c;--brand-strong:#1d4ed8}" +
     ".p{position:fixed;bottom:88px;right:20px;width:370px;height:min(600px,calc(100vh - 108px));display:flex;flex-direction:column;" +
-    "background:#fff;color:#111827;font:" + font + ";text-align:left;border-radius:14px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}" +
+    "background:#fff;color:var(--ink);font:" + font + ";text-align:left;border-radius:14px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}" +
     ".left .p,.left .pv{right:auto;left:20px}" +
     ".h{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--c);color:#fff}" +
-    ".h b{flex:1;font-size:16px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
+    ".ht{flex:1;min-width:0;display:flex;flex-direction:column}.h b{font-size:16px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
+    ".rt{font-size:12px;line-height:1.3}.tm{display:flex}.tm .av{width:32px;height:32px;line-height:32px;border:2px solid var(--c);margin-right:-8px}" +
+    ".tm .av:last-child{margin-right:0}" +
     ".h button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;display:grid;place-items:center;font-size:18px}" +
     ".h button:hover{background:rgba(255,255,255,.18)}" +
     "button:focus-visible,textarea:focus-visible,input:focus-visible,.g:focus-visible{outline:3px solid var(--f);outline-offset:2px}" +
     ".h button:focus-visible{outline-color:#fff;outline-offset:-3px}" +
     ".net{padding:6px 16px;background:#fef3c7;color:#78350f;font-size:13px}" +
-    ".g{flex:1;overflow-y:auto;padding:12px 14px;background:#f9fafb;display:flex;flex-direction:column;gap:8px}" +
-    ".w{align-self:center;color:#4b5563;text-align:center;margin:4px 10px 8px}.s{align-self:center;color:#6b7280;font-size:12px;text-align:center}" +
+    ".g{flex:1;overflow-y:auto;padding:12px 14px;background:var(--canvas);display:flex;flex-direction:column;gap:8px}" +
+    ".w{align-self:center;color:var(--ink-muted);text-align:center;margin:4px 10px 8px}.s{align-self:center;color:var(--ink-muted);font-size:12px;text-align:center}" +
     ".m{display:flex;gap:8px;align-items:flex-end;max-width:85%}.m.v{align-self:flex-end;flex-direction:row-reverse}" +
-    ".av{flex:none;width:28px;height:28px;border-radius:50%;background:#4b5563;color:#fff;font-size:12px;font-weight:600;" +
+    ".av{flex:none;width:28px;height:28px;border-radius:50%;background:var(--ink-muted);color:#fff;font-size:12px;font-weight:600;" +
     "line-height:28px;text-align:center;object-fit:cover;overflow:hidden}.av.bot{background:#0f766e;display:grid;place-items:center}" +
-    ".bu{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid #e5e7eb;min-width:0}" +
+    ".bu{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid var(--line-soft);min-width:0}" +
     ".v .bu{background:var(--c);color:#fff;border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
-    ".who{display:block;font-size:12px;font-weight:600;color:#374151}" +
+    ".who{display:block;font-size:12px;font-weight:600;color:var(--ink-soft)}" +
     ".tx{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}.tx a{color:inherit}" +
-    ".me{display:block;font-size:11px;margin-top:2px;text-align:right;color:#374151}.v .me{color:inherit}" +
+    ".me{display:block;font-size:11px;margin-top:2px;text-align:right;color:var(--ink-soft)}.v .me{color:inherit}" +
     ".me button{all:unset;cursor:pointer;text-decoration:underline;font-weight:600;margin-left:6px}" +
-    ".ty{color:#6b7280;font-size:12px;font-style:italic;min-height:18px;padding:0 16px 4px;background:#f9fafb}" +
-    ".mo{all:unset;cursor:pointer;align-self:center;color:#1d4ed8;font-size:12px;text-decoration:underline}" +
-    "form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e5e7eb;margin:0;position:relative}" +
-    "textarea{flex:1;resize:none;max-height:120px;min-height:40px;padding:9px 10px;border:1px solid #d1d5db;border-radius:10px;" +
-    "font:" + font + ";color:#111827;background:#fff;margin:0}" +
+    ".ty{color:var(--ink-muted);font-size:12px;font-style:italic;min-height:18px;padding:0 16px 4px;background:var(--canvas)}" +
+    ".mo{all:unset;cursor:pointer;align-self:center;color:var(--brand-strong);font-size:12px;text-decoration:underline}" +
+    "form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--line-soft);margin:0;position:relative}" +
+    "textarea{flex:1;resize:none;max-height:120px;min-height:40px;padding:9px 10px;border:1px solid var(--edge);border-radius:10px;" +
+    "font:" + font + ";color:var(--ink);background:#fff;margin:0}" +
     "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
     "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
     ".qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}.qr[hidden]{display:none}.qr button{all:unset;cursor:pointer;padding:5px 10px;border-radius:14px;" +
     "border:1px solid var(--c);color:var(--c);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid var(--f)}" +
-    "form>.at{background:none;color:#4b5563;padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
-    ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:#6b7280}.ct.x{color:#b91c1c;font-weight:700}" +
+    "form>.at{background:none;color:var(--ink-muted);padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
+    ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:var(--ink-muted)}.ct.x{color:var(--danger);font-weight:700}" +
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
-    "color:#111827;font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    "color:var(--ink);font:" + font + ";box-shadow:0 6px 24px rgba(0,0,0,.22);cursor:pointer;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".pv b{display:block;font-size:12px}" +
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
-    ".px{all:unset;position:fixed;bottom:150px;right:12px;width:24px;height:24px;border-radius:50%;background:#374151;color:#fff;" +
+    ".px{all:unset;position:fixed;bottom:150px;right:12px;width:24px;height:24px;border-radius:50%;background:var(--ink-soft);color:#fff;" +
     "font:14px/24px system-ui,sans-serif;text-align:center;cursor:pointer}.left .px{right:auto;left:292px}" +
-    ".ask{display:flex;flex-direction:column;align-items:stretch;gap:6px;align-self:stretch;padding:10px;border:1px solid #e5e7eb;border-radius:12px;background:#fff}" +
-    ".ask label{display:flex;flex-direction:column;font-size:12px;color:#374151;gap:2px}" +
-    ".ask input{font:" + font + ";padding:7px 9px;border:1px solid #d1d5db;border-radius:8px;color:#111827;background:#fff}" +
+    ".ask{display:flex;flex-direction:column;align-items:stretch;gap:6px;align-self:stretch;padding:10px;border:1px solid var(--line-soft);border-radius:12px;background:#fff}" +
+    ".ask label{display:flex;flex-direction:column;font-size:12px;color:var(--ink-soft);gap:2px}" +
+    ".ask input{font:" + font + ";padding:7px 9px;border:1px solid var(--edge);border-radius:8px;color:var(--ink);background:#fff}" +
     ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:#fff;font-weight:600}" +
-    ".ask [role=alert]{color:#b91c1c;font-size:12px;margin:0}" +
-    ".gv{align-self:flex-end;color:#374151;font-size:12px;margin:0}" +
+    ".ask [role=alert]{color:var(--danger);font-size:12px;margin:0}" +
+    ".gv{align-self:flex-end;color:var(--ink-soft);font-size:12px;margin:0}" +
     ".c1 .who{display:none}.c2 .av{visibility:hidden}.c2:not(.failed) .me{display:none}.c2{margin-bottom:-4px}" +
     "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}textarea,.ask input{font-size:16px}}"
   );
@@ -139,12 +147,23 @@
   p.hidden = true;
   var h = el("div", "h");
   var title = el("b", null, X.c.name || T.title);
+  // Who answers and how soon: up to three faces, and the reply time from the server
+  // (business hours, and whether anyone is online now).
+  var faces = el("span", "tm");
+  faces.setAttribute("aria-hidden", "true");
+  (X.c.team || []).forEach(function (who) { faces.append(avatar(who)); });
+  var r = X.c.reply || {}, when = r.at && new Date(r.at);
+  var rt = el("span", "rt", r.in === "later" && when && !isNaN(when)
+    ? T.back + when.toLocaleString(X.lang, { weekday: "long", hour: "2-digit", minute: "2-digit" })
+    : T[r.in === "minutes" ? "mins" : "hours"]);
+  var ht = el("span", "ht");
+  ht.append(title, rt);
   var mute = el("button");
   mute.type = "button";
   var x = el("button", null, "✕");
   x.type = "button";
   x.setAttribute("aria-label", T.close);
-  h.append(title, mute, x);
+  h.append(faces, ht, mute, x);
   var net = el("div", "net");
   net.setAttribute("role", "status");
   var g = el("div", "g");

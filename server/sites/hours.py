@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,3 +75,20 @@ class Hours:
             return False
         clock = local.strftime("%H:%M")
         return any(start <= clock < end for start, end in self.weekly.get(DAYS[local.weekday()], []))
+
+    def next_open(self, moment: datetime) -> datetime | None:
+        """When the team is next open from ``moment`` (``moment`` itself when open now), or
+        None when the plan has no opening in the next two weeks (no hours at all, say)."""
+        if self.open_at(moment):
+            return moment
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for ahead in range(15):
+            day = (local + timedelta(days=ahead)).date()
+            if day in self.holidays:
+                continue
+            for start, _ in sorted(self.weekly.get(DAYS[day.weekday()], [])):
+                at = datetime.combine(day, time.fromisoformat(start), zone)
+                if at > local:
+                    return at
+        return None

@@ -19,7 +19,9 @@ import rjsmin
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.conversations.availability import team_card
 from server.errors import Forbidden, NotFound
+from server.ids import utcnow
 from server.services import services_of
 from server.sites import widget as widget_settings
 from server.sites.origins import origin_allowed
@@ -127,4 +129,5 @@ async def config(request: Request) -> Response:
                 code="origin_not_allowed",
             )
         headers["Access-Control-Allow-Origin"] = origin
-    return JSONResponse(widget_settings.public_settings(site), headers=headers)
+    card = await services.db.read(lambda conn: team_card(conn, site, utcnow()))
+    return JSONResponse(widget_settings.public_settings(site) | card, headers=headers)

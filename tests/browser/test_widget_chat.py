@@ -384,3 +384,41 @@ async def test_consecutive_messages_are_grouped_and_a_bot_looks_like_a_bot(
     finally:
         await ana.close()
         await context.close()
+
+
+async def test_the_header_shows_who_answers_and_when_they_are_back(stack: Stack, browser: Browser) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.sites.hours import DAYS
+    from tests.browser.conftest import Shop
+
+    back = datetime.now(UTC) + timedelta(days=2)
+    hours = {"timezone": "UTC", "weekly": {DAYS[back.weekday()]: [["09:00", "10:00"]]}}
+    stack.create_agent()
+    closed = Shop(stack.visitor_url, stack.create_site(proactive={"business_hours": hours}))
+    context = await browser.new_context(locale="en-GB", timezone_id="UTC")
+    try:
+        w = await Widget.visit(context, closed.url + "/")
+        await w.open()
+        head = w.panel.locator(".h")
+        await expect(head.locator(".tm .av").first).to_have_text("A")  # the test agents' "Agent …"
+        weekday = back.strftime("%A")
+        await expect(head.locator(".rt")).to_have_text(re.compile(f"^Back {weekday} 09:00( AM)?$"))
+        assert w.errors == []
+    finally:
+        await context.close()
+        closed.stop()
+
+
+async def test_with_no_hours_and_nobody_online_the_header_says_hours(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    context = await browser.new_context()
+    try:
+        w = await Widget.visit(context, shop.url + "/")
+        await w.open()
+        await expect(w.panel.locator(".h .rt")).to_have_text(
+            re.compile("Usually replies in a few (hours|minutes)")
+        )
+    finally:
+        await context.close()

@@ -275,3 +275,27 @@ def test_bad_business_hours_are_refused(raw: Any, field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         Hours.parse(raw)
     assert caught.value.extra["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("moment", "opens"),
+    [
+        ("2026-11-23T10:00:00+00:00", "2026-11-23T10:00:00+00:00"),  # open now: now
+        ("2026-11-23T08:00:00+00:00", "2026-11-23T09:00:00+00:00"),  # Monday before opening
+        ("2026-11-23T18:00:00+00:00", "2026-11-24T09:00:00+00:00"),  # Monday after closing
+        ("2026-11-29T12:00:00+00:00", "2026-11-30T09:00:00+00:00"),  # closed Sunday
+        ("2026-12-24T18:30:00+00:00", "2026-12-26T00:00:00+00:00"),  # past a holiday, to Saturday
+        ("2027-03-26T18:30:00+00:00", "2027-03-27T00:00:00+00:00"),  # before summer time
+        ("2027-03-28T12:00:00+00:00", "2027-03-29T08:00:00+00:00"),  # 09:00 Lisbon in summer
+    ],
+)
+def test_the_next_opening(moment: str, opens: str) -> None:
+    found = LISBON.next_open(datetime.fromisoformat(moment))
+    assert found is not None and found == datetime.fromisoformat(opens)
+
+
+def test_no_opening_without_hours() -> None:
+    assert (
+        Hours.parse({"timezone": "UTC"}).next_open(datetime.fromisoformat("2026-11-23T10:00:00+00:00"))
+        is None
+    )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import re
 
 import brotli
 import httpx
 import pytest
 
+from parley_client import AgentClient
 from tests.harness import Stack
 from tests.helpers import sign_in
 
@@ -149,3 +151,49 @@ async def test_a_settings_change_reaches_every_process_at_once(stack: Stack) -> 
         while (await reader.get(config)).json()["color"] != "#0F766E":
             assert asyncio.get_running_loop().time() < deadline, "the other process kept its old copy"
             await asyncio.sleep(0.05)
+
+
+async def test_the_config_shows_who_answers_first_names_only(stack: Stack) -> None:
+    site = stack.create_site()
+    stack.create_agent()
+    async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
+        body = (await http.get(f"/api/v1/widget/config?site={site.key}")).json()
+    assert body["team"] and len(body["team"]) <= 3
+    assert all(set(p) == {"name", "avatar_url"} and " " not in p["name"] for p in body["team"])
+    assert "@" not in json.dumps(body["team"])  # no emails
+    assert body["reply"] == {"in": "hours"}  # nobody online
+
+
+async def test_an_agent_online_means_a_reply_in_minutes_and_a_face_first(stack: Stack) -> None:
+    from server.accounts.store import create_user
+
+    site = stack.create_site()
+    stack.create_agent()
+    assert stack.db is not None
+    stack.db.write_sync(
+        lambda c: create_user(
+            c, email="zed@test.example", name="Zed Online", password="zed-pass-123", role="agent"
+        )
+    )
+    desk = AgentClient(stack.agent_url, "zed@test.example", "zed-pass-123")
+    await desk.connect()
+    try:
+        async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
+            body = (await http.get(f"/api/v1/widget/config?site={site.key}")).json()
+        assert body["reply"] == {"in": "minutes"}
+        assert body["team"][0]["name"] == "Zed"  # online first, though last by name
+    finally:
+        await desk.close()
+
+
+async def test_outside_business_hours_the_config_says_when_the_team_is_back(stack: Stack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.sites.hours import DAYS
+
+    back = (datetime.now(UTC) + timedelta(days=2)).date()
+    hours = {"timezone": "UTC", "weekly": {DAYS[back.weekday()]: [["09:00", "10:00"]]}}
+    site = stack.create_site(proactive={"business_hours": hours})
+    async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
+        body = (await http.get(f"/api/v1/widget/config?site={site.key}")).json()
+    assert body["reply"] == {"in": "later", "at": f"{back.isoformat()}T09:00:00+00:00"}
