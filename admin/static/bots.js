@@ -46,25 +46,104 @@
   function parsed() {
     try { return JSON.parse($("flow").value); } catch (e) { return null; }
   }
+  // Where a step leads: [target, why] pairs (an option's label, a case, "else", "no match").
+  function leads(s) {
+    const out = [];
+    if (s.next) out.push([s.next, ""]);
+    for (const o of s.options || []) out.push([o.next, o.label]);
+    for (const c of s.cases || []) out.push([c.next, `if ${c.when && c.when.field} ${c.when && c.when.op} ${c.when && c.when.value != null ? c.when.value : ""}`.trim()]);
+    if (s.else) out.push([s.else, "else"]);
+    if (s.fallback) out.push([s.fallback, "no match"]);
+    return out.filter(([to]) => to);
+  }
   function outline() {
     const ol = $("outline");
     ol.textContent = "";
     const flow = parsed();
-    if (!flow || typeof flow.steps !== "object") { ol.append(el("li", "The flow is not valid JSON yet.")); return; }
+    if (!flow || typeof flow.steps !== "object") { ol.append(el("li", "The flow is not valid JSON yet.")); draw(null); return; }
     for (const [id, s] of Object.entries(flow.steps)) {
-      const nexts = [];
-      if (s.next) nexts.push(s.next);
-      for (const o of s.options || []) nexts.push(`${o.label} → ${o.next}`);
-      for (const c of s.cases || []) nexts.push(`if ${c.when && c.when.field} ${c.when && c.when.op} ${c.when && c.when.value != null ? c.when.value : ""} → ${c.next}`);
-      if (s.else) nexts.push(`else → ${s.else}`);
-      if (s.fallback) nexts.push(`no match → ${s.fallback}`);
-      const head = (id === flow.start ? "▶ " : "") + `${id}: ${s.type}` + (s.text ? ` “${s.text}”` : "") + (s.field ? ` (${s.field})` : "");
-      const li = el("li");
-      const b = el("button", head + (nexts.length ? " — " + nexts.join("; ") : ""), { type: "button", class: "link" });
+      const li = el("li", null, { class: "step" });
+      const head = (id === flow.start ? "▶ " : "") + `${id}: ${s.type}`;
+      const b = el("button", head, { type: "button", class: "link", "aria-label": `${head}, edit` });
       b.onclick = () => pick(id, s, flow.start === id);
-      li.append(b);
+      const x = el("button", "Remove", { type: "button", class: "btn btn-small btn-danger", "aria-label": `Remove step ${id}`,
+        "data-confirm": `Remove the step “${id}” from the draft? Steps that lead to it will need another next step.` });
+      x.onclick = () => {
+        delete flow.steps[id];
+        if (flow.start === id) flow.start = Object.keys(flow.steps)[0] || "";
+        $("flow").value = JSON.stringify(flow, null, 2);
+        outline();
+        status(`Step ${id} is out of the draft; Save draft checks the whole flow.`, true);
+      };
+      li.append(b, x);
+      if (s.text) li.append(el("p", s.text, { class: "said" }));
+      const to = leads(s);
+      if (to.length) li.append(el("p", "→ " + to.map(([t, why]) => (why ? `${why}: ${t}` : t)).join(" · "), { class: "muted" }));
       ol.append(li);
     }
+    draw(flow);
+  }
+
+  // -- the diagram: steps in columns by their distance from the start, arrows where they lead ------
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function draw(flow) {
+    const box = $("diagram");
+    box.textContent = "";
+    if (!flow || !flow.steps || !Object.keys(flow.steps).length) return;
+    const ids = Object.keys(flow.steps);
+    const depth = {};
+    const queue = flow.steps[flow.start] ? [flow.start] : [];
+    if (queue.length) depth[flow.start] = 0;
+    while (queue.length) {
+      const id = queue.shift();
+      for (const [to] of leads(flow.steps[id])) if (flow.steps[to] && !(to in depth)) { depth[to] = depth[id] + 1; queue.push(to); }
+    }
+    const last = Math.max(-1, ...Object.values(depth)) + 1;
+    for (const id of ids) if (!(id in depth)) depth[id] = last; // not reached from the start
+    const columns = [];
+    for (const id of ids.slice().sort((a, b) => depth[a] - depth[b])) (columns[depth[id]] = columns[depth[id]] || []).push(id);
+    const W = 150, H = 46, GX = 70, GY = 22, at = {};
+    columns.forEach((col, c) => col.forEach((id, r) => { at[id] = { x: c * (W + GX), y: r * (H + GY) }; }));
+    const width = columns.length * (W + GX) - GX, height = Math.max(...columns.map((c) => c.length)) * (H + GY) - GY;
+    const said = [];
+    const s = svg("svg", { viewBox: `-4 -4 ${width + 8} ${height + 8}`, width: String(width + 8), role: "img", "aria-labelledby": "diagram-t diagram-d" });
+    s.append(svg("title", { id: "diagram-t" }, "Where each step leads"));
+    const desc = svg("desc", { id: "diagram-d" });
+    s.append(desc);
+    const defs = svg("defs");
+    const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M0 0L10 5L0 10z", fill: "#475569" }));
+    defs.append(marker);
+    s.append(defs);
+    for (const id of ids) {
+      const to = leads(flow.steps[id]).filter(([t]) => flow.steps[t]);
+      said.push(to.length ? `${id} leads to ${to.map(([t, why]) => (why ? `${t} (${why})` : t)).join(", ")}` : `${id} ends there`);
+      for (const [t, why] of to) {
+        const a = at[id], b = at[t];
+        const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
+        const bend = x2 > x1 ? (x2 - x1) / 2 : 60;
+        s.append(svg("path", { d: `M${x1} ${y1}C${x1 + bend} ${y1} ${x2 - bend} ${y2} ${x2} ${y2}`, fill: "none", stroke: "#475569", "stroke-width": "1.5", "marker-end": "url(#arrow)" }));
+        if (why) s.append(svg("text", { x: String((x1 + x2) / 2), y: String((y1 + y2) / 2 - 4), "text-anchor": "middle", "font-size": "10", fill: "#374151" }, why.length > 16 ? why.slice(0, 15) + "…" : why));
+      }
+    }
+    for (const id of ids) {
+      const { x, y } = at[id];
+      const g = svg("g");
+      const reached = depth[id] < last || id === flow.start;
+      g.append(svg("rect", { x: String(x), y: String(y), width: String(W), height: String(H), rx: "8",
+        fill: id === flow.start ? "#eff6ff" : "#fff", stroke: reached ? "#1d4ed8" : "#b91c1c", "stroke-dasharray": reached ? "" : "4 3" }));
+      g.append(svg("text", { x: String(x + 10), y: String(y + 19), "font-size": "13", "font-weight": "600", fill: "#111827" }, (id === flow.start ? "▶ " : "") + (id.length > 18 ? id.slice(0, 17) + "…" : id)));
+      g.append(svg("text", { x: String(x + 10), y: String(y + 36), "font-size": "11", fill: "#374151" }, flow.steps[id].type + (reached ? "" : " · not reached")));
+      s.append(g);
+    }
+    desc.textContent = said.join("; ") + ".";
+    box.append(s);
   }
 
   // -- the step form: builds a step without writing JSON by hand -----------------------------------

@@ -96,10 +96,15 @@ async def test_the_bots_page_validates_previews_and_publishes(
 
         broken = json.loads(json.dumps(ORDER_HELP))
         broken["steps"]["extra"] = {"type": "end", "text": "lost"}
+        await expect(page.get_by_label("Flow (JSON)")).to_be_hidden()  # JSON is the advanced view
+        await page.get_by_text("Advanced: the flow as JSON").click()
         await page.get_by_label("Flow (JSON)").fill(json.dumps(broken))
         await page.get_by_role("button", name="Save draft").click()
         await expect(page.locator("#edit-status")).to_contain_text("steps.extra")
         await expect(page.locator("#edit-status")).to_contain_text("unreachable")
+        diagram = page.get_by_role("img", name="Where each step leads")
+        await expect(diagram.locator("g", has_text="extra")).to_contain_text("end · not reached")
+        await expect(diagram.locator("desc")).to_contain_text("menu leads to")
 
         await page.get_by_label("Flow (JSON)").fill(json.dumps(ORDER_HELP, indent=2))
         await expect(page.locator("#outline")).to_contain_text("menu: buttons")
@@ -166,9 +171,9 @@ async def test_building_a_flow_with_the_step_form(stack: Stack, shop: Shop, brow
         await expect(form.get_by_label("Step id")).to_have_value("hello")
         await put("hello", "handoff", Text="Let me find someone.")
         await put("bye", "end", Text="Thanks! Anything else? Write 'agent'.")
-        flow = json.loads(await page.get_by_label("Flow (JSON)").input_value())
-        del flow["steps"]["hello"]
-        await page.get_by_label("Flow (JSON)").fill(json.dumps(flow))
+        await page.get_by_role("button", name="Remove step hello").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+        await expect(page.locator("#outline")).not_to_contain_text("hello: handoff")
         await page.get_by_role("button", name="Save draft").click()
         await expect(page.locator("#edit-status")).to_have_text("Saved as a draft.")
         preview = page.get_by_role("log", name="Preview conversation")
