@@ -8,10 +8,11 @@ value and whether it held, then the schedule, frequency and cap verdicts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, or_, select
 
 from server.channels.store import site_channels
 from server.contacts.models import Visitor
@@ -41,14 +42,68 @@ class Check:
     notes: list[str] = field(default_factory=list)
 
 
-def recent_visitors(conn: Connection, site_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(visitors.c.id, visitors.c.name, visitors.c.email, visitors.c.last_seen_at)
-        .where(visitors.c.site_id == site_id)
-        .order_by(visitors.c.last_seen_at.desc())
-        .limit(limit)
-    ).mappings()
-    return [{**dict(r), "last_seen_at": iso(r["last_seen_at"])} for r in rows]
+def recent_visitors(
+    conn: Connection, site_id: str, query: str = "", now: datetime | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The site's latest visitors, each with a readable label (name, email, phone, or where
+    they are), their last page and how long ago they were seen; ``query`` keeps those whose
+    name, email or a page they saw contains it."""
+    found = select(visitors).where(visitors.c.site_id == site_id)
+    if query.strip():
+        like = f"%{query.strip().lower()}%"
+        saw = select(page_views.c.id).where(
+            page_views.c.visitor_id == visitors.c.id, func.lower(page_views.c.url).like(like)
+        )
+        found = found.where(
+            or_(func.lower(visitors.c.name).like(like), func.lower(visitors.c.email).like(like), saw.exists())
+        )
+    rows = conn.execute(found.order_by(visitors.c.last_seen_at.desc()).limit(limit)).mappings().all()
+    last: dict[str, str] = {}
+    if rows:
+        ids = [r["id"] for r in rows]
+        latest = (
+            select(page_views.c.visitor_id, page_views.c.url, page_views.c.at)
+            .where(page_views.c.visitor_id.in_(ids))
+            .order_by(page_views.c.at)
+        )
+        for view in conn.execute(latest):
+            last[view.visitor_id] = urlsplit(view.url or "").path or "/"
+    moment = now or utcnow()
+    return [
+        {
+            "id": r["id"],
+            "label": best_name(r),
+            "email": r["email"],
+            "page": last.get(r["id"]),
+            "last_seen_at": iso(r["last_seen_at"]),
+            "seen": ago(r["last_seen_at"], moment),
+        }
+        for r in rows
+    ]
+
+
+def best_name(visitor: Any) -> str:
+    """What they told us, else where they are ("Visitor from Lisbon"), as the workspace says."""
+    for key in ("name", "email", "phone"):
+        if visitor[key]:
+            return str(visitor[key])
+    zone = visitor["timezone"] or ""
+    city = zone.rsplit("/", 1)[-1].replace("_", " ") if "/" in zone else ""
+    return f"Visitor from {city}" if city else f"Anonymous visitor {visitor['id'][-4:]}"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """ "just now", "5 minutes ago", "3 hours ago", "yesterday", "4 days ago"."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    seconds = max(0, int((now - moment).total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        count = seconds // size
+        if count:
+            if unit == "day" and count == 1:
+                return "yesterday"
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    return "just now"
 
 
 def facts_of_visitor(

@@ -325,13 +325,15 @@ async def why_page(request: Request, user: User) -> Response:
             checks = await services.db.read(lambda c: why.explain(c, site, visitor_id=visitor, test=test))
         except ParleyError as exc:
             problem = exc.message
-    recent = await services.db.read(lambda c: why.recent_visitors(c, site.id))
+    query = request.query_params.get("q", "")[:200]
+    recent = await services.db.read(lambda c: why.recent_visitors(c, site.id, query))
     return _page(
         "proactive_why.html",
         {
             "user": user,
             "site": site,
             "recent": recent,
+            "query": query,
             "visitor": visitor,
             "test": test or {},
             "checks": checks,

@@ -299,3 +299,15 @@ def test_no_opening_without_hours() -> None:
         Hours.parse({"timezone": "UTC"}).next_open(datetime.fromisoformat("2026-11-23T10:00:00+00:00"))
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(5, "just now"), (60, "1 minute ago"), (300, "5 minutes ago"), (7200, "2 hours ago"),
+     (86400, "yesterday"), (4 * 86400, "4 days ago")],
+)  # fmt: skip
+def test_how_long_ago_reads(seconds: int, said: str) -> None:
+    from server.proactive.why import ago
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    assert ago(now - timedelta(seconds=seconds), now) == said
