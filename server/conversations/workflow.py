@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
 
@@ -17,7 +16,7 @@ from server.accounts.models import AgentPresence, User, UserChannel
 from server.conversations.models import Conversation
 from server.errors import InvalidInput
 from server.ids import utcnow
-from server.sites.hours import DAYS, Hours
+from server.sites.hours import Hours
 from server.sites.models import Site
 
 ROUTING = ("none", "round_robin", "least_busy")
@@ -121,27 +120,11 @@ def validate(changes: Any) -> dict[str, Any]:
     return {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
 
 
-def next_opening(hours: Hours, moment: datetime) -> datetime | None:
-    """When the business hours next open after ``moment`` (within two weeks), or None."""
-    zone = ZoneInfo(hours.timezone)
-    local = moment.astimezone(zone)
-    for days in range(15):
-        day = (local + timedelta(days=days)).date()
-        if day in hours.holidays:
-            continue
-        for start, _end in sorted(hours.weekly.get(DAYS[day.weekday()], [])):
-            hh, mm = (int(x) for x in start.split(":"))
-            opening = datetime(day.year, day.month, day.day, min(hh, 23), mm, tzinfo=zone)
-            if opening > local:
-                return opening
-    return None
-
-
 def away_text(policy: Policy, moment: datetime) -> str | None:
     """The away message when ``moment`` is outside business hours, with when to expect a reply."""
     if not policy.away or not policy.has_hours or policy.hours.open_at(moment):
         return None
-    opening = next_opening(policy.hours, moment)
+    opening = policy.hours.next_open(moment)
     if opening is None:
         return policy.away
     when = opening.strftime("%A %H:%M") + f" ({policy.hours.timezone})"
