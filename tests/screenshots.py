@@ -15,6 +15,7 @@ from pathlib import Path
 from playwright.async_api import Page, async_playwright, expect
 
 from bench.servers import CHROMIUM, CHROMIUM_ARGS, demo_shop
+from tests.bots.test_flows import ORDER_HELP
 from tests.browser.widget import Widget
 from tests.harness import build_stack
 from tests.helpers import visitor
@@ -38,7 +39,12 @@ async def shoot(out: Path) -> list[Path]:
         made = await admin.live(
             site, name="Pricing help", text="Questions about our plans?", collect=["email"]
         )
-        await admin.http.post(f"/api/v1/sites/{site.key}/bot-answers", json={"name": "Order help"})
+        answer = (
+            await admin.http.post(f"/api/v1/sites/{site.key}/bot-answers", json={"name": "Order help"})
+        ).json()
+        await admin.http.patch(
+            f"/api/v1/bot-answers/{answer['id']}", json={"flow": ORDER_HELP, "bot_name": "Kettle bot"}
+        )
         await admin.close()
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -76,6 +82,10 @@ async def shoot(out: Path) -> list[Path]:
                     await page.goto(stack.agent_url + path)
                     await expect(page.locator("main h1")).to_be_visible()
                     await save(name)
+                    if size == "desktop":
+                        saved.extend(await parts(page, name, out))
+                if size == "desktop":
+                    saved.extend(await components(page, stack.agent_url, out / "components"))
                 w = await Widget.visit(context, shop.base_url + "/")
                 await save("widget-closed", w.page)
                 await w.open()
@@ -94,11 +104,62 @@ async def shoot(out: Path) -> list[Path]:
     return saved
 
 
+# Parts of a page below the fold, photographed on their own (desktop only).
+PARTS = {
+    "proactive-edit": [("proactive-rules", "fieldset:has(> legend:text-is('Rules'))")],
+    "settings": [
+        ("settings-widget", "section[aria-labelledby=look-h]"),
+        ("settings-hours", "section[aria-labelledby=hours-h]"),
+    ],
+    "bots": [("bots-flow", "#edit")],
+}
+
+
+async def parts(page: Page, name: str, out: Path) -> list[Path]:
+    saved = []
+    if name == "bots":
+        await page.get_by_role("button", name="Order help").click()
+        await expect(page.locator("#diagram svg")).to_be_visible()
+    if name == "settings":
+        await expect(page.locator("#hours .days tbody tr")).to_have_count(7)
+    for part, selector in PARTS.get(name, []):
+        path = out / f"{part}-desktop.png"
+        await page.locator(selector).screenshot(path=str(path))
+        saved.append(path)
+    return saved
+
+
+async def components(page: Page, base: str, out: Path) -> list[Path]:
+    """One picture per component of /admin/components, menus and dialogs open."""
+    await page.goto(base + "/admin/components")
+    saved = []
+    for section in await page.locator(".specimen").all():
+        name = (await section.get_attribute("id") or "").removeprefix("c-")
+        shot = section
+        if name == "menu":
+            await section.get_by_role("button", name="Snooze ▾").click()
+        if name == "alerts":
+            await section.get_by_role("button", name="Show a toast").click()
+            await expect(page.locator(".toast")).to_be_visible()
+        if name == "dialog":
+            await section.get_by_role("button", name="Delete").click()
+            shot = page.get_by_role("dialog")
+        path = out / f"{name}.png"
+        await shot.screenshot(path=str(path))
+        if name == "dialog":
+            await page.keyboard.press("Escape")
+        if name == "alerts":
+            await page.locator(".toast").screenshot(path=str(out / "toast.png"))
+            saved.append(out / "toast.png")
+        saved.append(path)
+    return saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="where to save them (docs/screenshots/)")
     args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "components").mkdir(parents=True, exist_ok=True)
     for path in asyncio.run(shoot(args.out)):
         print(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
 

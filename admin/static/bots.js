@@ -126,10 +126,19 @@
       said.push(to.length ? `${id} leads to ${to.map(([t, why]) => (why ? `${t} (${why})` : t)).join(", ")}` : `${id} ends there`);
       for (const [t, why] of to) {
         const a = at[id], b = at[t];
-        const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
-        const bend = x2 > x1 ? (x2 - x1) / 2 : 60;
-        s.append(svg("path", { d: `M${x1} ${y1}C${x1 + bend} ${y1} ${x2 - bend} ${y2} ${x2} ${y2}`, fill: "none", stroke: "#475569", "stroke-width": "1.5", "marker-end": "url(#arrow)" }));
-        if (why) s.append(svg("text", { x: String((x1 + x2) / 2), y: String((y1 + y2) / 2 - 4), "text-anchor": "middle", "font-size": "10", fill: "#374151" }, why.length > 16 ? why.slice(0, 15) + "…" : why));
+        let x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2, d;
+        if (a.x === b.x && a.y !== b.y) { // the same column: from one box's edge to the other's, straight
+          const down = b.y > a.y;
+          x1 = x2 = a.x + W / 2;
+          y1 = down ? a.y + H : a.y;
+          y2 = down ? b.y : b.y + H;
+          d = `M${x1} ${y1}L${x2} ${y2}`;
+        } else {
+          const bend = x2 > x1 ? (x2 - x1) / 2 : 60;
+          d = `M${x1} ${y1}C${x1 + bend} ${y1} ${x2 - bend} ${y2} ${x2} ${y2}`;
+        }
+        s.append(svg("path", { d, fill: "none", stroke: "#475569", "stroke-width": "1.5", "marker-end": "url(#arrow)" }));
+        if (why) s.append(svg("text", { x: String((x1 + x2) / 2 + (x1 === x2 ? 6 : 0)), y: String((y1 + y2) / 2 - 4), "text-anchor": x1 === x2 ? "start" : "middle", "font-size": "10", fill: "#374151" }, why.length > 14 ? why.slice(0, 13) + "…" : why));
       }
     }
     for (const id of ids) {

@@ -48,6 +48,10 @@ window.ParleyConfirm = (function () {
     region.append(t);
     setTimeout(() => t.remove(), 5000);
   }
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-toast]");
+    if (button) toast(button.dataset.toast);
+  });
   document.addEventListener("click", async (e) => {
     const button = e.target.closest("button[data-confirm]");
     if (!button || button.dataset.confirmed) return;

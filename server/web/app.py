@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/admin/proactive/{id}", proactive_pages.edit_page, methods=["GET", "POST"]),
         Route("/admin/proactive/{id}/{action}", proactive_pages.action_page, methods=["POST"]),
         Route("/admin/settings", settings_page.settings_page),
+        Route("/admin/components", settings_page.components_page),
         Route("/admin/bots", proactive_pages.bots_page),
         Route("/widget.js", widget.loader),
         Route("/widget/v/{version}/{name}", widget.chunk),

@@ -1,4 +1,5 @@
-"""``/admin/settings``: a site's inbox settings, canned responses and (admins) the team.
+"""``/admin/settings``: a site's inbox, widget, hours, canned responses and (admins) the team;
+``/admin/components``: the design system's gallery.
 
 The page is a shell; ``admin/static/settings.js`` fills it from the JSON API, so
 the page and the API enforce the same rules.
@@ -34,5 +35,17 @@ async def settings_page(request: Request) -> Response:
         csrf=csrf_token(request),
         sections=access.sections,
         hours=access.can("proactive"),
+    )
+    return HTMLResponse(html, headers=HEADERS)
+
+
+async def components_page(request: Request) -> Response:
+    """``/admin/components``: every component of the design system, for people who build pages."""
+    try:
+        access = await signed_in(request)
+    except Unauthorized:
+        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+    html = templates.get_template("components.html").render(
+        user=access.user, site=None, sections=access.sections
     )
     return HTMLResponse(html, headers=HEADERS)

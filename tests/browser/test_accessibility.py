@@ -70,6 +70,7 @@ async def test_the_admin_pages(stack: Stack, browser: Browser) -> None:
             f"/admin/proactive/why?site={site.key}",
             f"/admin/bots?site={site.key}",
             f"/admin/settings?site={site.key}",
+            "/admin/components",
         ):
             await page.goto(stack.agent_url + path)
             await expect(page.locator("main h1")).to_be_visible()
