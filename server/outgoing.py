@@ -206,6 +206,9 @@ class WidgetOut(Out):
     sound: bool
     consent_required: bool
     name: str
+    on: str  # text drawn on the colour
+    text: str  # the colour as text on white
+    ring: str  # the focus ring
 
 
 class VisitorLimits(Out):

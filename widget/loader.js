@@ -55,7 +55,7 @@
       // shadow root, the page's selectors match nothing.
       ":host{all:initial!important;position:fixed!important;z-index:2147483647!important}*{box-sizing:border-box}" +
       ".l{position:fixed;bottom:20px;right:20px;display:flex;align-items:center;gap:8px;height:56px;min-width:56px;" +
-      "padding:0 15px;margin:0;border:0;border-radius:28px;background:var(--c);color:#fff;cursor:pointer;" +
+      "padding:0 15px;margin:0;border:0;border-radius:28px;background:var(--c);color:var(--o);cursor:pointer;" +
       "font:600 15px/1 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;box-shadow:0 4px 14px rgba(0,0,0,.25)}" +
       ".left .l{right:auto;left:20px}.l:focus-visible{outline:3px solid #111;outline-offset:3px;box-shadow:0 0 0 6px #fff}" +
       ".l svg{width:26px;height:26px;fill:currentColor;flex:none}.l .x,[aria-expanded=true] .o{display:none}[aria-expanded=true] .x{display:block}" +
@@ -64,7 +64,7 @@
     );
     var box = X.box = d.createElement("div");
     box.className = c.position === "left" ? "left" : "right";
-    box.style.setProperty("--c", c.color);
+    box.style.cssText = "--c:" + c.color + ";--o:" + c.on;
     var btn = X.l = d.createElement("button");
     btn.type = "button";
     btn.className = "l";

@@ -42,14 +42,14 @@
     ".p{position:fixed;bottom:88px;right:20px;width:370px;height:min(600px,calc(100vh - 108px));display:flex;flex-direction:column;" +
     "background:#fff;color:var(--ink);font:" + font + ";text-align:left;border-radius:14px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}" +
     ".left .p,.left .pv{right:auto;left:20px}" +
-    ".h{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--c);color:#fff}" +
+    ".h{display:flex;align-items:center;gap:10px;padding:12px 12px 12px 16px;background:var(--c);color:var(--o)}" +
     ".ht{flex:1;min-width:0;display:flex;flex-direction:column}.h b{font-size:16px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
     ".rt{font-size:12px;line-height:1.3}.tm{display:flex}.tm .av{width:32px;height:32px;line-height:32px;border:2px solid var(--c);margin-right:-8px}" +
     ".tm .av:last-child{margin-right:0}" +
     ".h button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;display:grid;place-items:center;font-size:18px}" +
     ".h button:hover{background:rgba(255,255,255,.18)}" +
     "button:focus-visible,textarea:focus-visible,input:focus-visible,.g:focus-visible{outline:3px solid var(--f);outline-offset:2px}" +
-    ".h button:focus-visible{outline-color:#fff;outline-offset:-3px}" +
+    ".h button:focus-visible{outline-color:var(--o);outline-offset:-3px}" +
     ".net{padding:6px 16px;background:#fef3c7;color:#78350f;font-size:13px}" +
     ".g{flex:1;overflow-y:auto;padding:12px 14px;background:var(--canvas);display:flex;flex-direction:column;gap:8px}" +
     ".w{align-self:center;color:var(--ink-muted);text-align:center;margin:4px 10px 8px}.s{align-self:center;color:var(--ink-muted);font-size:12px;text-align:center}" +
@@ -57,7 +57,7 @@
     ".av{flex:none;width:28px;height:28px;border-radius:50%;background:var(--ink-muted);color:#fff;font-size:12px;font-weight:600;" +
     "line-height:28px;text-align:center;object-fit:cover;overflow:hidden}.av.bot{background:#0f766e;display:grid;place-items:center}" +
     ".bu{padding:8px 12px;border-radius:14px;background:#fff;border:1px solid var(--line-soft);min-width:0}" +
-    ".v .bu{background:var(--c);color:#fff;border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
+    ".v .bu{background:var(--c);color:var(--o);border-color:transparent}.v.failed .bu{background:#fee2e2;color:#7f1d1d}" +
     ".who{display:block;font-size:12px;font-weight:600;color:var(--ink-soft)}" +
     ".tx{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}.tx a{color:inherit}" +
     ".me{display:block;font-size:11px;margin-top:2px;text-align:right;color:var(--ink-soft)}.v .me{color:inherit}" +
@@ -67,10 +67,10 @@
     "form{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--line-soft);margin:0;position:relative}" +
     "textarea{flex:1;resize:none;max-height:120px;min-height:40px;padding:9px 10px;border:1px solid var(--edge);border-radius:10px;" +
     "font:" + font + ";color:var(--ink);background:#fff;margin:0}" +
-    "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:#fff;font-weight:600}" +
+    "form>button{all:unset;cursor:pointer;height:40px;padding:0 14px;border-radius:10px;background:var(--c);color:var(--o);font-weight:600}" +
     "form>button[aria-disabled=true]{opacity:.5;cursor:not-allowed}" +
     ".qr{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}.qr[hidden]{display:none}.qr button{all:unset;cursor:pointer;padding:5px 10px;border-radius:14px;" +
-    "border:1px solid var(--c);color:var(--c);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid var(--f)}" +
+    "border:1px solid var(--c);color:var(--k);background:#fff;font-size:13px}.qr button:focus-visible{outline:3px solid var(--f)}" +
     "form>.at{background:none;color:var(--ink-muted);padding:0 6px}.fl{display:block;margin-top:4px;color:inherit}.fl img{max-width:200px;max-height:160px;border-radius:8px;display:block}" +
     ".ct{position:absolute;right:16px;top:-18px;font-size:11px;color:var(--ink-muted)}.ct.x{color:var(--danger);font-weight:700}" +
     ".pv{all:unset;position:fixed;bottom:88px;right:20px;max-width:280px;padding:10px 14px;border-radius:12px;background:#fff;" +
@@ -82,19 +82,15 @@
     ".ask{display:flex;flex-direction:column;align-items:stretch;gap:6px;align-self:stretch;padding:10px;border:1px solid var(--line-soft);border-radius:12px;background:#fff}" +
     ".ask label{display:flex;flex-direction:column;font-size:12px;color:var(--ink-soft);gap:2px}" +
     ".ask input{font:" + font + ";padding:7px 9px;border:1px solid var(--edge);border-radius:8px;color:var(--ink);background:#fff}" +
-    ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:#fff;font-weight:600}" +
+    ".ask button{all:unset;cursor:pointer;align-self:flex-end;padding:6px 14px;border-radius:8px;background:var(--c);color:var(--o);font-weight:600}" +
     ".ask [role=alert]{color:var(--danger);font-size:12px;margin:0}" +
     ".gv{align-self:flex-end;color:var(--ink-soft);font-size:12px;margin:0}" +
     ".c1 .who{display:none}.c2 .av{visibility:hidden}.c2:not(.failed) .me{display:none}.c2{margin-bottom:-4px}" +
     "@media (max-width:480px){.p{inset:0;width:100%;height:100%;border-radius:0}.open .l{display:none}textarea,.ask input{font-size:16px}}"
   );
-  // The focus ring in the site's colour where it shows (3:1 on white), else near-black.
-  var lin = (X.c.color || "#2563eb").slice(1).match(/../g).map(function (h) {
-    var v = parseInt(h, 16) / 255;
-    return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-  });
-  var lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
-  X.box.style.setProperty("--f", 1.05 / (lum + 0.05) >= 3 ? X.c.color : "#111827");
+  // The focus ring in the site's colour where it shows (3:1 on white), else near-black: the server's choice.
+  X.box.style.setProperty("--f", X.c.ring || "#111827");
+  X.box.style.setProperty("--k", X.c.text || "#111827");
 
   function el(tag, cls, text) {
     var e = d.createElement(tag);

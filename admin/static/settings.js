@@ -52,11 +52,19 @@
     label: document.getElementById("look-label"),
   };
   const COLOUR = /^#[0-9a-fA-F]{6}$/;
+  // White on the colour where it reaches 4.5:1, else near-black: what the widget does (server/sites/widget.py).
+  function textOn(colour) {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05) >= 4.5 ? "#ffffff" : "#111827";
+  }
   function drawLook() {
     const f = look.elements;
     const colour = COLOUR.test(f.color.value) ? f.color.value : f.color_pick.value;
     preview.head.style.background = colour;
     preview.launcher.style.background = colour;
+    preview.head.style.color = preview.launcher.style.color = textOn(colour);
+    for (const p of preview.launcher.querySelectorAll("path")) p.setAttribute("fill", textOn(colour));
     preview.phone.classList.toggle("left", f.position.value === "left");
     preview.label.textContent = f.label.value;
     preview.label.hidden = !f.label.value;

@@ -36,7 +36,27 @@ def settings_of(site: Site) -> dict[str, Any]:
 
 
 def public_settings(site: Site) -> dict[str, Any]:
-    return {k: v for k, v in settings_of(site).items() if k != "require_identity"} | {"name": site.name}
+    shown = {k: v for k, v in settings_of(site).items() if k != "require_identity"}
+    return shown | {"name": site.name} | colours_on(shown["color"])
+
+
+def colours_on(color: str) -> dict[str, str]:
+    """What to draw on and around the site's colour, for WCAG AA whatever colour a site
+    picks: ``on``, the text on it (white where that reaches 4.5:1, else near-black);
+    ``text``, the colour as text on white (itself where it reaches 4.5:1, else
+    near-black); ``ring``, the focus ring (itself where it reaches 3:1, else near-black)."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    white = 1.05 / (0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] + 0.05)
+    readable = white >= 4.5
+    return {
+        "on": "#ffffff" if readable else INK,
+        "text": color if readable else INK,
+        "ring": color if white >= 3 else INK,
+    }
+
+
+INK = "#111827"  # the design system's --ink
 
 
 def validate(changes: Any) -> dict[str, Any]:

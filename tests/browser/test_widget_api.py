@@ -237,3 +237,25 @@ async def test_the_launcher_looks_as_the_site_says(
         await expect(w.page.locator("[data-parley] .w")).to_have_text("Olá <b>amigo</b>")  # text, not markup
     finally:
         await context.close()
+
+
+async def test_a_light_site_colour_gets_dark_text_everywhere_it_is_drawn_on(
+    stack: Stack, shop: Shop, browser: Browser, staff: httpx.AsyncClient
+) -> None:
+    site = stack.create_site()
+    changed = await staff.patch(
+        f"/api/v1/sites/{site.key}/widget", json={"color": "#fde047", "label": "Help"}
+    )
+    assert changed.status_code == 200, changed.text
+    context = await browser.new_context()
+    try:
+        w = await Widget.visit(context, page_of(shop, site))
+        ink = "rgb(17, 24, 39)"
+        await expect(w.launcher).to_have_css("color", ink)  # not white on yellow (1.2:1)
+        await w.open()
+        await expect(w.panel.locator(".h")).to_have_css("color", ink)
+        await expect(w.panel.locator("form > button[type=submit]")).to_have_css("color", ink)
+        await w.say("Hello in yellow")
+        await expect(w.bubble("Hello in yellow").locator(".bu")).to_have_css("color", ink)
+    finally:
+        await context.close()

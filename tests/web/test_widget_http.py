@@ -90,6 +90,24 @@ async def test_the_config_answers_only_the_sites_own_pages(stack: Stack) -> None
         assert unknown.status_code == 404 and unknown.json()["code"] == "site_unknown"
 
 
+@pytest.mark.parametrize(
+    ("color", "on", "text", "ring"),
+    [
+        ("#1d4ed8", "#ffffff", "#1d4ed8", "#1d4ed8"),  # dark: white on it, itself as text and ring
+        ("#2563eb", "#ffffff", "#2563eb", "#2563eb"),  # 5.2:1 with white
+        ("#3b82f6", "#111827", "#111827", "#3b82f6"),  # 3.7:1: too light for text, enough for a ring
+        ("#fde047", "#111827", "#111827", "#111827"),  # yellow: near-black everywhere
+    ],
+)
+async def test_the_config_says_what_to_draw_on_the_sites_colour(
+    stack: Stack, color: str, on: str, text: str, ring: str
+) -> None:
+    site = stack.create_site(widget={"color": color})
+    async with httpx.AsyncClient(base_url=stack.visitor_url) as http:
+        body = (await http.get(f"/api/v1/widget/config?site={site.key}")).json()
+    assert (body["on"], body["text"], body["ring"]) == (on, text, ring)
+
+
 async def test_only_admins_change_widget_settings_and_bad_values_are_named(stack: Stack) -> None:
     site = stack.create_site()
     url = f"/api/v1/sites/{site.key}/widget"
