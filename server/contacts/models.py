@@ -22,6 +22,7 @@ class Visitor(SQLModel, table=True):
             sqlite_where=text("verified"),
             postgresql_where=text("verified"),
         ),
+        Index("ix_visitors_site_listed", "site_id", "listed_at"),
     )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
@@ -42,6 +43,11 @@ class Visitor(SQLModel, table=True):
     visit_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
+    # A visitor becomes a contact (listed on /contacts) when they write or identify,
+    # or when someone adds or imports them; anonymous browsers stay off the list.
+    listed_at: datetime | None = Field(default=None)
+    added_by: str | None = Field(default=None, max_length=40)  # the user who added them by hand
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class VisitorTerm(SQLModel, table=True):
@@ -59,3 +65,21 @@ class VisitorTerm(SQLModel, table=True):
         )
     )
     visitor_id: str = Field(primary_key=True, foreign_key="visitors.id", max_length=40)
+
+
+class ContactChange(SQLModel, table=True):
+    """One change to a contact: who made it (an agent, a bot, a proactive message, an
+    import, the visitor), which field, the value before and after, and when."""
+
+    __tablename__ = "contact_changes"
+    __table_args__ = (Index("ix_contact_changes_visitor_at", "visitor_id", "at"),)
+
+    id: str = Field(default_factory=lambda: new_id("chg"), primary_key=True, max_length=40)
+    visitor_id: str = Field(foreign_key="visitors.id", max_length=40)
+    actor_type: str = Field(max_length=20)
+    actor_id: str | None = Field(default=None, max_length=40)
+    actor_name: str | None = Field(default=None, max_length=200)
+    field: str = Field(max_length=80)
+    old: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    at: datetime = Field(default_factory=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, update
 from server.contacts.models import Visitor
 from server.contacts.search import index_visitor
 from server.errors import InvalidInput, NotFound
-from server.ids import iso
+from server.ids import iso, utcnow
 
 visitors = Visitor.__table__  # type: ignore[attr-defined]
 
@@ -48,6 +48,15 @@ def set_attributes(conn: Connection, *, visitor_id: str, attributes: dict[str, A
         )
     conn.execute(update(visitors).where(visitors.c.id == visitor_id).values(attributes=merged))
     return merged
+
+
+def mark_listed(conn: Connection, visitor_id: str) -> None:
+    """The visitor is a contact from now on (they wrote, or told us who they are)."""
+    conn.execute(
+        update(visitors)
+        .where(visitors.c.id == visitor_id, visitors.c.listed_at.is_(None))
+        .values(listed_at=utcnow())
+    )
 
 
 def user_hash(secret: str, user_id: str) -> str:
@@ -130,6 +139,8 @@ def identify(
         target = target.model_copy(update=changes)
         if {"name", "email", "phone"} & set(changes):
             index_visitor(conn, target.id, target.name, target.email, target.phone)
+    if changes or merged:
+        mark_listed(conn, target.id)
     return Identified(target, merged, me.id if merged else None)
 
 
