@@ -68,3 +68,10 @@ class LimitExceeded(ParleyError):
 class TooLarge(ParleyError):
     code = "body_too_large"
     http_status = 413
+
+
+class Conflict(ParleyError):
+    """The request clashes with what exists (a duplicate contact): the answer names it."""
+
+    code = "conflict"
+    http_status = 409

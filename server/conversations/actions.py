@@ -17,11 +17,13 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from server.accounts.access import Access
+from server.contacts import store as contacts
 from server.contacts.store import Identified
 from server.conversations import merge, store
 from server.conversations.events import Author, Change
 from server.db import Database
-from server.errors import InvalidInput
+from server.errors import Forbidden, InvalidInput, NotFound
 from server.realtime import envelopes
 from server.realtime.bus import Bus
 from server.realtime.outbox import Done, commit
@@ -114,6 +116,57 @@ async def send_message(
     )
     assert change.ack is not None
     return change.ack
+
+
+async def start_chat(
+    db: Database,
+    bus: Bus,
+    *,
+    access: Access,
+    site_id: str,
+    visitor_id: str | None,
+    upsert: Callable[[Connection], str] | None = None,
+    channel_kind: str | None,
+    client_id: str,
+    text: str,
+    max_chars: int,
+) -> dict[str, Any]:
+    """ "+ Chat": an agent writes to a contact first. The contact's open conversation is
+    used, else its latest on the channel is reopened, else one is started; the agent
+    takes it. Idempotent by client id: a repeat returns the first ack and stores nothing.
+    ``upsert`` (the API's "upsert and send") finds or adds the contact in the same
+    transaction and returns its id."""
+    check_text(text, max_chars)
+    author = Author("agent", access.user.id, access.user.name, access.user.avatar_url)
+
+    def step(conn: Connection) -> tuple[dict[str, Any], list[Change]]:
+        contact = upsert(conn) if upsert is not None else visitor_id
+        assert contact is not None
+        if contacts.visitor(conn, contact).site_id != site_id:
+            raise NotFound(f"no contact {contact!r} on this site", code="visitor_not_found")
+        # No channel named: where the contact last talked to us, else the web widget.
+        kind = channel_kind or store.latest_channel_kind(conn, contact) or "web"
+        channel_id = store.channel_of_kind(conn, site_id, kind)
+        if channel_id is None:
+            raise InvalidInput(f"the site has no {kind!r} channel", code="channel_unknown", field="channel")
+        if not access.sees(channel_id):
+            raise Forbidden(
+                "you do not have access to this channel", code="channel_forbidden", field="channel"
+            )
+        change = store.post_message(
+            conn,
+            author=author,
+            client_id=client_id,
+            text=text,
+            conversation_id=None,
+            site_id=site_id,
+            visitor_id=contact,
+            channel_kind=kind,
+        )
+        assert change.ack is not None
+        return change.ack, [change]
+
+    return await run(db, bus, step)
 
 
 async def mark_read(

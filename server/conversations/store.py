@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
 from server.channels.models import Channel
+from server.contacts.store import mark_listed
 from server.conversations import attachments, automation, workflow
 from server.conversations import statements as sql
 from server.conversations.events import (
@@ -68,6 +69,22 @@ def _duplicate(existing: Row, author: Author) -> Change:
     return Change(conversation={"id": existing["conversation_id"]}, ack=_ack(existing, True))
 
 
+def latest_channel_kind(conn: Connection, visitor_id: str) -> str | None:
+    """The channel kind of the visitor's latest conversation, if they have one."""
+    return conn.execute(
+        select(channels.c.kind)
+        .join(conversations, conversations.c.channel_id == channels.c.id)
+        .where(conversations.c.visitor_id == visitor_id)
+        .order_by(conversations.c.last_activity_at.desc())
+        .limit(1)
+    ).scalar()
+
+
+def channel_of_kind(conn: Connection, site_id: str, kind: str) -> str | None:
+    """The site's channel of this kind (web, sdk), if it has one."""
+    return _channel_id(conn, site_id, kind)
+
+
 def _channel_id(conn: Connection, site_id: str, kind: str) -> str | None:
     return conn.execute(
         select(channels.c.id).where(channels.c.site_id == site_id, channels.c.kind == kind)
@@ -114,6 +131,7 @@ def _active_conversation(
                     last_preview="",
                 )
             )
+        mark_listed(conn, visitor_id)  # who writes is a contact
     except IntegrityError:
         # Another server process created it between our select and insert.
         again = sql.ACTIVE_CONVERSATION.first(conn, {"visitor_id": visitor_id})
@@ -155,11 +173,15 @@ def post_message(
 ) -> Change:
     """Store a message once per client id; a repeat returns the first ack.
 
-    Attachments named by the message are the sender's own unsent uploads,
-    claimed in the same transaction.
+    Without a conversation id, the visitor's open conversation is used, else their latest
+    on the channel is reopened, else one is started: a visitor writing, or an agent's
+    "+ Chat" (who then takes the conversation, whoever the closing logic left on it).
+    Attachments named by the message are the sender's own unsent uploads, claimed in the
+    same transaction.
     """
+    starting = conversation_id is None and author.type == "agent"
     if conversation_id is None:
-        if author.type != "visitor" or site_id is None or visitor_id is None:
+        if author.type not in ("visitor", "agent") or site_id is None or visitor_id is None:
             raise InvalidInput("conversation_id is required", code="invalid_frame")
         existing = _visitor_message_by_client_id(conn, visitor_id, client_id)
         if existing is not None:
@@ -181,8 +203,12 @@ def post_message(
     elif appender.state["status"] != "open":
         arrived = True
         _reopen(appender, conn, author)
-    if author.type == "agent" and appender.state["assignee_id"] is None:
-        # The agent who answers an unassigned conversation takes it.
+    if (
+        author.type == "agent"
+        and (appender.state["assignee_id"] is None or starting)
+        and (appender.state["assignee_id"] != author.id)
+    ):
+        # The agent who answers an unassigned conversation takes it; so does one who starts it.
         appender.set(assignee_id=author.id)
         appender.append("conversation.updated", status_data(appender.state, author))
     message: dict[str, Any] = {

@@ -61,6 +61,8 @@ async def test_no_get_route_changes_the_database(stack: Stack) -> None:
         ids = {
             "/api/v1/conversations/": conversation_id,
             "/api/v1/visitors/": welcome["visitor"]["id"],
+            "/api/v1/contacts/": welcome["visitor"]["id"],
+            "/contacts/": welcome["visitor"]["id"],
             "/api/v1/proactive/": made["id"],
             "/admin/proactive/": made["id"],
             "/api/v1/bot-answers/": answer["id"],

@@ -1,0 +1,188 @@
+"""The contact base over JSON (the Contacts section): list, search, add, change, tag,
+and one contact's page (fields, tags, conversations on every channel, visits, history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.contacts import actions, book
+from server.contacts.book import Actor, Filters
+from server.contacts.store import visitor
+from server.conversations import actions as conversations
+from server.conversations import directory
+from server.errors import InvalidInput, NotFound
+from server.services import Services, services_of
+from server.sites.models import Site
+from server.sites.store import site_by_id
+from server.tracking.reports import latest_visit, visitor_profile
+from server.web.auth import read_object, signed_in
+
+
+async def _site(services: Services, key: str) -> Site:
+    site = await services.sites.by_key(key)
+    if site is None:
+        raise NotFound(f"no site {key!r}", code="site_unknown")
+    return site
+
+
+def country_of(site: Site) -> str | None:
+    """The site's default country for phones typed without +, e.g. "PT" (settings.contacts)."""
+    return (site.settings.get("contacts") or {}).get("default_country")
+
+
+async def contacts_api(request: Request) -> Response:
+    """GET: a page of contacts (q, tag, channel, open, sort, dir, cursor); POST: add one."""
+    access = await signed_in(request, "contacts")
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    if request.method == "POST":
+        by = Actor("agent", access.user.id, access.user.name)
+        added = await actions.add(services.db, site.id, await read_object(request), by, country_of(site))
+        return JSONResponse({"contact": book.summary(added)}, status_code=201)
+    q = request.query_params
+    sort = q.get("sort", "last_seen")
+    if sort not in book.SORTS:
+        raise InvalidInput(f"sort: one of {', '.join(book.SORTS)}", code="invalid_input", field="sort")
+    if q.get("dir", "desc") not in ("asc", "desc"):
+        raise InvalidInput("dir: asc or desc", code="invalid_input", field="dir")
+    if q.get("open", "") not in ("", "yes", "no"):
+        raise InvalidInput("open: yes or no", code="invalid_input", field="open")
+    open_ = {"yes": True, "no": False}.get(q.get("open", ""))
+    filters = Filters(
+        query=q.get("q", "")[:200],
+        tag=q.get("tag") or None,
+        sort=sort,
+        descending=q.get("dir", "desc") == "desc",
+        cursor=q.get("cursor") or None,
+        limit=_limit(q.get("limit")),
+    )
+    also = directory.conditions(channel=q.get("channel") or None, open_=open_)
+    return JSONResponse(await services.db.read(lambda c: book.listed(c, site.id, filters, also)))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return book.PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= 200:
+        raise InvalidInput("limit: 1 to 200", code="invalid_input", field="limit")
+    return int(raw)
+
+
+async def contact_api(request: Request) -> Response:
+    """GET: everything about one contact; PATCH: change its name, email, phone or attributes."""
+    access = await signed_in(request, "contacts")
+    services = services_of(request)
+    contact_id = request.path_params["id"]
+    if request.method == "PATCH":
+        site = await _site_of_contact(services, contact_id)
+        by = Actor("agent", access.user.id, access.user.name)
+        await actions.change(services.db, contact_id, await read_object(request), by, country_of(site))
+    return JSONResponse(await services.db.read(lambda c: _page(c, contact_id)))
+
+
+async def tags_api(request: Request) -> Response:
+    """POST {"add": [...], "remove": [...]}: the contact's tags, by hand."""
+    access = await signed_in(request, "contacts")
+    services = services_of(request)
+    body = await read_object(request)
+    add, remove = body.get("add", []), body.get("remove", [])
+    if not isinstance(add, list) or not isinstance(remove, list) or set(body) - {"add", "remove"}:
+        raise InvalidInput('send {"add": [tags], "remove": [tags]}', code="invalid_tag", field="tags")
+    by = Actor("agent", access.user.id, access.user.name)
+    tags = await actions.tag(services.db, request.path_params["id"], add, remove, by)
+    return JSONResponse({"tags": tags})
+
+
+async def _site_of_contact(services: Services, contact_id: str) -> Site:
+    return await services.db.read(lambda c: site_by_id(c, visitor(c, contact_id).site_id))
+
+
+def _page(conn: Any, contact_id: str) -> dict[str, Any]:
+    contact = visitor(conn, contact_id)
+    profile = visitor_profile(conn, contact_id)
+    return {
+        "contact": {**book.summary(contact), "attributes": contact.attributes, "locale": contact.locale,
+                    "timezone": contact.timezone, "visit_count": contact.visit_count},
+        "conversations": directory.of_contact(conn, contact_id),
+        "visit": latest_visit(conn, contact_id),
+        "page_views": profile["page_views"],
+        "events": profile["events"],
+        "history": book.history(conn, contact_id),
+    }  # fmt: skip
+
+
+def _chat_fields(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    text, client_id, channel = body.get("text"), body.get("client_id"), body.get("channel")
+    if not isinstance(text, str):
+        raise InvalidInput("text: the message to send", code="invalid_input", field="text")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+        raise InvalidInput(
+            "client_id: 1 to 64 characters, the same on a retry", code="invalid_input", field="client_id"
+        )
+    if channel is not None and not isinstance(channel, str):
+        raise InvalidInput("channel: a channel kind such as web", code="invalid_input", field="channel")
+    return text, client_id, channel
+
+
+async def chat_api(request: Request) -> Response:
+    """POST {text, client_id, channel?}: "+ Chat" from a contact, idempotent by client id."""
+    access = await signed_in(request, "conversations")
+    access.require("contacts")
+    services = services_of(request)
+    contact_id = request.path_params["id"]
+    text, client_id, channel = _chat_fields(await read_object(request))
+    site = await _site_of_contact(services, contact_id)
+    ack = await conversations.start_chat(
+        services.db,
+        services.bus,
+        access=access,
+        site_id=site.id,
+        visitor_id=contact_id,
+        channel_kind=channel,
+        client_id=client_id,
+        text=text,
+        max_chars=services.settings.max_message_chars,
+    )
+    return JSONResponse(ack, status_code=200 if ack["duplicate"] else 201)
+
+
+async def upsert_chat_api(request: Request) -> Response:
+    """POST {contact: {email?, phone?, user_id?, name?}, text, client_id, channel?}: find the
+    contact (by verified user id, email, then phone) or add it, then "+ Chat", all at once."""
+    access = await signed_in(request, "conversations")
+    access.require("contacts")
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    body = await read_object(request)
+    text, client_id, channel = _chat_fields(body)
+    who = body.get("contact")
+    if not isinstance(who, dict) or set(who) - {"email", "phone", "user_id", "name"}:
+        raise InvalidInput("contact: {email, phone, user_id, name}", code="invalid_input", field="contact")
+    user_id = who.get("user_id") if isinstance(who.get("user_id"), str) else None
+    by = Actor("agent", access.user.id, access.user.name)
+    country = country_of(site)
+
+    def upsert(conn: Any) -> str:
+        email, phone = book.clean_email(who.get("email")), book.clean_phone(who.get("phone"), country)
+        found = book.duplicate(conn, site.id, email=email, phone=phone, user_id=user_id)
+        if found is not None:
+            return found.id
+        fields = {k: v for k, v in {"name": who.get("name"), "email": email, "phone": phone}.items() if v}
+        return book.add(conn, site.id, fields, by, country).id
+
+    ack = await conversations.start_chat(
+        services.db,
+        services.bus,
+        access=access,
+        site_id=site.id,
+        visitor_id=None,
+        upsert=upsert,
+        channel_kind=channel,
+        client_id=client_id,
+        text=text,
+        max_chars=services.settings.max_message_chars,
+    )
+    return JSONResponse(ack, status_code=200 if ack["duplicate"] else 201)
