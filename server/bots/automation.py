@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from server.bots import flows, runtime
+from server.contacts import book
+from server.contacts.book import Actor
 from server.conversations import automation, workflow
 from server.conversations.events import Appender, Author, author_data, status_data
 from server.ids import new_id
@@ -78,6 +80,7 @@ def apply(
     tags = outcome.tags + ((outcome.handoff or {}).get("tags") or [])
     if tags:
         appender.state["tags"] = automation.add_tags(conn, cid, tags)
+        book.tag_by_automation(conn, appender.state["visitor_id"], tags, Actor("bot", answer_id, name))
     runtime.save(conn, cid, answer_id, version, outcome, appender.now)
     appender.set(bot_active=outcome.status in runtime.ACTIVE)
     if outcome.handoff is not None:

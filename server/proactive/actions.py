@@ -14,7 +14,9 @@ from sqlalchemy import Connection
 
 from server.channels.models import Channel
 from server.channels.store import site_channels
+from server.contacts import book
 from server.contacts import store as contacts
+from server.contacts.book import Actor
 from server.conversations import actions as conversations
 from server.conversations import merge
 from server.conversations import store as conversation_store
@@ -68,6 +70,8 @@ class Answered:
         )
         if first:
             store.answered_in(conn, self.delivery["id"], change.conversation["id"])
+        if msg.tags:
+            book.tag_by_automation(conn, self.visitor_id, msg.tags, Actor("proactive", msg.id, msg.name))
         store.mark(conn, self.delivery["id"], self.visitor_id, "opened_at")
         return change
 

@@ -104,6 +104,14 @@ async def test_a_greeting_bot_collects_tags_and_hands_off_with_what_it_learnt(
             assert not row["bot_active"] and row["unanswered"] and row["tags"] == ["handoff"]
             contact = (await http.get(f"/api/v1/conversations/{cid}/contact")).json()
             assert contact["visitor"]["attributes"]["order"] == "A-1042"
+            # The bot's tags are the contact's too, and its history says the bot put them.
+            assert alice.visitor is not None
+            page_of = (await http.get(f"/api/v1/contacts/{alice.visitor['id']}")).json()
+            assert page_of["contact"]["tags"] == ["handoff"]
+            assert (page_of["history"][0]["field"], page_of["history"][0]["by"]) == (
+                "tags",
+                {"type": "bot", "id": answer, "name": "Kettle bot"},
+            )
         page = await desk.history_page(cid)
         texts = [
             (e["message"]["author"]["type"], e["message"]["text"]) for e in page["events"] if "message" in e

@@ -191,6 +191,12 @@ async def test_replying_opens_a_tagged_conversation_and_counts_exactly_once(stac
         assert texts[0][0]["type"] == "system" and texts[0][0]["name"] == "Test site"
         created = await event_in(desk, cid, "conversation.created")
         assert created["tags"] == ["vip"]
+        # The message's tags are the contact's too.
+        async with httpx.AsyncClient(
+            base_url=stack.agent_url, cookies={"parley_session": desk.session or ""}
+        ) as http:
+            contact = (await http.get(f"/api/v1/contacts/{welcome['visitor']['id']}")).json()
+        assert contact["contact"]["tags"] == ["vip"] and contact["history"][0]["by"]["type"] == "proactive"
         # A second reply (a retry after a reconnect) adds nothing.
         again, _ = await arrive(stack, site, HOME, token=welcome["token"])
         await again.send(
