@@ -564,4 +564,10 @@
   }
   api("/api/v1/canned-responses").then((c) => (canned = c.canned_responses)).catch(() => {});
   connect();
+  // "Add contact" from the inbox (contact_add.js), for restricted agents too.
+  const adding = document.getElementById("add-contact-open");
+  if (adding && window.ParleyAddContact) adding.addEventListener("click", () => window.ParleyAddContact.open());
+  // /agent#c=ID (a contact's page links here): open that conversation.
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("c");
+  if (wanted) select(wanted);
 })();

@@ -6,6 +6,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.errors import Unauthorized
+from server.services import services_of
+from server.sites.store import first_site
 from server.web.auth import csrf_token, signed_in, user_json
 from server.web.templates import templates
 
@@ -18,8 +20,9 @@ async def agent_page(request: Request) -> Response:
     if not access.can("conversations"):
         denied = templates.get_template("proactive_denied.html").render(user=access.user)
         return HTMLResponse(denied, status_code=403)
+    site = await services_of(request).db.read(first_site, None)
     html = templates.get_template("agent.html").render(
-        user=user_json(access.user), sections=access.sections, csrf=csrf_token(request)
+        user=user_json(access.user), sections=access.sections, csrf=csrf_token(request), site=site
     )
     return HTMLResponse(
         html,

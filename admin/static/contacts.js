@@ -1,0 +1,152 @@
+// The contact base's pages over the JSON API: the list (search, filters, sort, more)
+// and one contact (details, tags, conversations, history). Text is set as text.
+"use strict";
+(function () {
+  const { el, api } = window.ParleyPage;
+  const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "");
+
+  // -- the list ---------------------------------------------------------------------------
+  const list = document.getElementById("contacts");
+  if (list) {
+    const site = list.dataset.site;
+    const find = document.getElementById("find");
+    const body = document.querySelector("#people tbody");
+    const more = document.getElementById("more");
+    let cursor = null;
+    for (const [k, v] of new URLSearchParams(location.search)) if (find.elements[k]) find.elements[k].value = v;
+    async function load(again) {
+      const params = new URLSearchParams();
+      for (const k of ["q", "tag", "channel", "open", "sort"]) if (find.elements[k].value) params.set(k, find.elements[k].value.trim());
+      if (find.elements.sort.value === "name") params.set("dir", "asc");
+      if (!again) { cursor = null; body.textContent = ""; }
+      if (cursor) params.set("cursor", cursor);
+      let page;
+      try { page = await api(`/api/v1/sites/${site}/contacts?${params}`); } catch (e) { document.getElementById("count").textContent = e.message; return; }
+      for (const c of page.contacts) {
+        const tr = el("tr");
+        const name = el("td");
+        name.append(el("a", c.name || c.email || c.phone || "Anonymous", { href: `/contacts/${c.id}?site=${site}` }));
+        const tags = el("td");
+        for (const t of c.tags) tags.append(el("span", t, { class: "status" }), document.createTextNode(" "));
+        tr.append(name, el("td", c.email || ""), el("td", c.phone || ""), tags, el("td", when(c.last_seen_at)));
+        body.append(tr);
+      }
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      const shown = body.children.length;
+      document.getElementById("count").textContent = shown ? `${shown}${cursor ? "+" : ""} contact${shown === 1 ? "" : "s"}` : "No contacts match.";
+    }
+    find.addEventListener("submit", (e) => { e.preventDefault(); load(false); });
+    more.addEventListener("click", () => load(true));
+    document.getElementById("add-open").addEventListener("click", () => window.ParleyAddContact.open(() => load(false)));
+    load(false);
+  }
+
+  // -- one contact ----------------------------------------------------------------------------
+  const page = document.getElementById("contact");
+  if (!page) return;
+  const id = page.dataset.id;
+  const fields = document.getElementById("fields");
+  const tagAdd = document.getElementById("tag-add");
+  function say(form, text, ok) {
+    const s = form.querySelector(".status-line");
+    s.textContent = text;
+    s.className = "status-line " + (ok ? "ok" : "bad");
+  }
+  const WHAT = { created: "added the contact", tags: "changed the tags", name: "changed the name", email: "changed the email", phone: "changed the phone" };
+  function shown(v) { return v == null || v === "" ? "nothing" : Array.isArray(v) ? (v.join(", ") || "none") : typeof v === "object" ? JSON.stringify(v) : String(v); }
+  function draw(d) {
+    const c = d.contact;
+    document.getElementById("contact-h").textContent = c.name || c.email || c.phone || "Anonymous contact";
+    document.title = `${document.getElementById("contact-h").textContent} · Parley`;
+    for (const k of ["name", "email", "phone"]) fields.elements[k].value = c[k] || "";
+    const tags = document.getElementById("tags");
+    tags.textContent = "";
+    for (const t of c.tags) {
+      const li = el("li", null, { class: "chip" });
+      const x = el("button", "✕", { type: "button", class: "link", "aria-label": `Remove the tag ${t}` });
+      x.onclick = async () => { draw(await changeTags({ remove: [t] })); tagAdd.elements.tag.focus(); };
+      li.append(el("span", t), document.createTextNode(" "), x);
+      tags.append(li);
+    }
+    if (!c.tags.length) tags.append(el("li", "No tags yet.", { class: "muted" }));
+    const convs = document.getElementById("conversations");
+    convs.textContent = "";
+    for (const v of d.conversations) {
+      const li = el("li");
+      li.append(el("a", `${v.channel.name} · ${v.status} · ${when(v.last_activity_at)}`, { href: `/agent#c=${v.id}` }),
+        el("br"), el("span", v.preview || "…", { class: "muted" }));
+      convs.append(li);
+    }
+    if (!d.conversations.length) convs.append(el("li", "No conversations yet.", { class: "muted" }));
+    const about = document.getElementById("about");
+    about.textContent = "";
+    const fact = (k, v) => { if (v != null && v !== "") about.append(el("dt", k), el("dd", String(v))); };
+    fact("Added", when(c.listed_at));
+    fact("Last seen", when(c.last_seen_at));
+    fact("Visits", c.visit_count);
+    fact("Language", c.locale);
+    fact("Time zone", c.timezone);
+    if (c.user_id) fact("User id", c.user_id + (c.verified ? " (verified)" : ""));
+    if (d.visit) { fact("Device", [d.visit.device, d.visit.browser, d.visit.os].filter(Boolean).join(" · ")); fact("Landed on", d.visit.landing_url); }
+    for (const [k, v] of Object.entries(c.attributes || {})) fact(k, v);
+    const pages = document.getElementById("pages");
+    pages.textContent = "";
+    for (const p of d.page_views.slice(0, 10)) pages.append(el("li", `${p.title || p.url} · ${when(p.at)}`));
+    if (!d.page_views.length) pages.append(el("li", "No pages seen.", { class: "muted" }));
+    const hist = document.querySelector("#history tbody");
+    hist.textContent = "";
+    for (const h of d.history) {
+      const tr = el("tr");
+      const what = h.field === "created" ? WHAT.created : `${WHAT[h.field] || "changed " + h.field}: ${shown(h.old)} → ${shown(h.new)}`;
+      tr.append(el("td", when(h.at)), el("td", h.by.name || h.by.type), el("td", what));
+      hist.append(tr);
+    }
+  }
+  async function changeTags(body) {
+    await api(`/api/v1/contacts/${id}/tags`, "POST", body);
+    return api(`/api/v1/contacts/${id}`);
+  }
+  fields.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    for (const x of fields.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
+    const f = fields.elements;
+    try {
+      draw(await api(`/api/v1/contacts/${id}`, "PATCH", { name: f.name.value, email: f.email.value, phone: f.phone.value }));
+      say(fields, "Saved.", true);
+    } catch (err) {
+      say(fields, err.message, false);
+      if (err.field && f[err.field]) { f[err.field].setAttribute("aria-invalid", "true"); f[err.field].focus(); }
+    }
+  });
+  tagAdd.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const t = tagAdd.elements.tag.value.trim();
+    if (!t) return;
+    try { draw(await changeTags({ add: [t] })); tagAdd.reset(); say(tagAdd, `Tagged ${t}.`, true); } catch (err) { say(tagAdd, err.message, false); }
+  });
+  // "+ Chat": one client id per dialog, so a double click or a retry sends once.
+  const chat = document.getElementById("chat");
+  const chatForm = document.getElementById("chat-form");
+  let clientId = null;
+  document.getElementById("chat-open").addEventListener("click", () => {
+    clientId = "chat-" + crypto.randomUUID();
+    chatForm.reset();
+    document.getElementById("chat-problem").hidden = true;
+    chat.showModal();
+    chatForm.elements.text.focus();
+  });
+  document.getElementById("chat-cancel").addEventListener("click", () => chat.close());
+  chatForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const ack = await api(`/api/v1/contacts/${id}/chat`, "POST", { text: chatForm.elements.text.value, channel: chatForm.elements.channel.value || null, client_id: clientId });
+      location.href = `/agent#c=${ack.conversation_id}`;
+    } catch (err) {
+      const p = document.getElementById("chat-problem");
+      p.textContent = err.message;
+      p.hidden = false;
+    }
+  });
+  api(`/api/v1/contacts/${id}`).then(draw).catch((e) => { document.getElementById("contact-h").textContent = e.message; });
+})();

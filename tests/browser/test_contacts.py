@@ -1,0 +1,99 @@
+"""The contact base in Chromium: Add contact from the inbox (with a duplicate caught),
+the contacts page's search, and a contact's page (tags, history, its conversations)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.conftest import signed_in_page
+from tests.harness import Stack
+from tests.helpers import event_in, writer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_an_agent_adds_a_contact_from_the_inbox_and_a_duplicate_is_caught(
+    stack: Stack, browser: Browser
+) -> None:
+    email, password = stack.create_agent()
+    stack.create_site()
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, "/agent")
+        await page.get_by_role("button", name="Add contact").click()
+        dialog = page.get_by_role("dialog", name="Add contact")
+        await expect(dialog.get_by_label("Name")).to_be_focused()
+        await dialog.get_by_label("Name").fill("Rita <b>Lopes</b>")
+        await dialog.get_by_label("Email").fill("rita@")
+        await dialog.get_by_role("button", name="Add contact").click()
+        await expect(dialog.get_by_role("alert")).to_contain_text("email:")
+        await expect(dialog.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+        await dialog.get_by_label("Email").fill("rita.browser@example.com")
+        await dialog.get_by_role("button", name="Add contact").click()
+        await expect(dialog).to_be_hidden()
+        await expect(page.locator(".toast")).to_have_text("Added Rita <b>Lopes</b>.")
+
+        await page.get_by_role("button", name="Add contact").click()
+        await dialog.get_by_label("Name").fill("Rita again")
+        await dialog.get_by_label("Email").fill("RITA.browser@example.com")
+        await dialog.get_by_role("button", name="Add contact").click()
+        await expect(dialog.get_by_role("alert")).to_contain_text("already has this email")
+        await dialog.get_by_role("link", name="Open that contact").click()
+        await expect(page.get_by_role("heading", name="Rita <b>Lopes</b>")).to_be_visible()
+    finally:
+        await context.close()
+
+
+async def test_the_contacts_page_finds_tags_and_opens_a_conversation(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    paula = await writer(
+        stack, site, "Is the copper kettle back?", name="Paula Prefix", email="paula@kettle.example"
+    )
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/contacts?site={site.key}")
+        await page.get_by_role("searchbox", name="Search").fill("pau pre")
+        await page.get_by_role("button", name="Find").click()
+        rows = page.locator("#people tbody tr")
+        await expect(rows).to_have_count(1)
+        await rows.get_by_role("link", name="Paula Prefix").click()
+        await expect(page.get_by_role("heading", name="Paula Prefix")).to_be_visible()
+
+        await page.get_by_label("Add a tag").fill("copper")
+        await page.get_by_role("button", name="Add", exact=True).click()
+        await expect(page.locator("#tags")).to_contain_text("copper")
+        await expect(page.locator("#history")).to_contain_text("changed the tags: none → copper")
+        await page.get_by_role("button", name="Remove the tag copper").click()
+        await expect(page.locator("#tags")).to_contain_text("No tags yet.")
+
+        await page.get_by_role("link", name="Mobile SDK · open", exact=False).click()
+        await expect(page.locator("#messages")).to_contain_text("Is the copper kettle back?")
+    finally:
+        await context.close()
+        await paula.close()
+
+
+async def test_plus_chat_from_a_contact_reaches_the_visitor(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    nora = await writer(stack, site, "Hello", name="Nora Next")
+    context = await browser.new_context()
+    try:
+        assert nora.visitor is not None
+        page = await signed_in_page(
+            context, stack, email, password, f"/contacts/{nora.visitor['id']}?site={site.key}"
+        )
+        await page.get_by_role("button", name="+ Chat").click()
+        dialog = page.get_by_role("dialog", name="Write to this contact")
+        await dialog.get_by_label("Message").fill("We have your size now.")
+        await dialog.get_by_role("button", name="Send").click()
+        await page.wait_for_url("**/agent#c=*")
+        await expect(page.locator("#messages")).to_contain_text("We have your size now.")
+        heard = await event_in(nora, page.url.split("#c=")[1], "message.created",
+                               lambda f: f["message"]["author"]["type"] == "agent")  # fmt: skip
+        assert heard["message"]["text"] == "We have your size now."
+    finally:
+        await context.close()
+        await nora.close()
