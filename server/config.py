@@ -59,6 +59,9 @@ class Settings:
     login_window_s: int
     # How often each process trims history on sites that cap it.
     history_prune_interval_s: float
+    # How long a process holds a background job (a CSV import) without a word before
+    # another may take it over: a process that died is replaced after this long.
+    job_lease_s: float
     max_attachment_bytes: int
     # TCP-level bounds (server.web.transport): whole request headers within the
     # handshake timeout; a socket that reads nothing for the send timeout while
@@ -101,6 +104,7 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_LOGIN_FAILURES_PER_IP": "50",
     "PARLEY_LOGIN_WINDOW_S": "900",
     "PARLEY_HISTORY_PRUNE_INTERVAL_S": "60",
+    "PARLEY_JOB_LEASE_S": "15",
     "PARLEY_MAX_ATTACHMENT_BYTES": str(10 * 1024 * 1024),
     "PARLEY_HANDSHAKE_TIMEOUT_S": "10",
     "PARLEY_SEND_TIMEOUT_S": "10",

@@ -15,6 +15,7 @@ from server.accounts.store import session_user, user_by_id
 from server.bots.automation import TURNS
 from server.bots.waits import bot_waits
 from server.config import Settings
+from server.contacts.runner import ImportRunner
 from server.conversations import automation, housekeeping, queries
 from server.db import Database
 from server.proactive.engine import Engine
@@ -172,6 +173,8 @@ def _scheduler(db: Database, bus: Bus, hub: Hub, settings: Settings) -> Schedule
     scheduler.add("snooze wake-ups", housekeeping.snooze_wakes(db, bus))
     scheduler.add("bot waits", bot_waits(db, bus))
     scheduler.add("history pruning", housekeeping.Pruner(db, settings.history_prune_interval_s).step)
+    runner = ImportRunner(db, settings.job_lease_s)
+    scheduler.add("contact imports", runner.step, on_stop=runner.stop)
     return scheduler
 
 

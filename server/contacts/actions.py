@@ -3,12 +3,16 @@ conversations action: server/conversations/merge.py.)"""
 
 from __future__ import annotations
 
+import asyncio
+import codecs
+from collections.abc import AsyncIterator
 from typing import Any
 
-from server.contacts import book, store
+from server.contacts import book, imports, store
 from server.contacts.book import Actor
-from server.contacts.models import Visitor
+from server.contacts.models import ContactImport, Visitor
 from server.db import Database
+from server.errors import InvalidInput, TooLarge
 
 
 async def set_attributes(db: Database, *, visitor_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
@@ -35,3 +39,86 @@ async def tag(db: Database, visitor_id: str, add: list[str], remove: list[str], 
         return book.tag(conn, visitor_id, remove, by, remove=True) if remove else tags
 
     return await db.write(step)
+
+
+async def upload(
+    db: Database, *, site_id: str, user_id: str, filename: str, body: AsyncIterator[bytes]
+) -> ContactImport:
+    """Keep an uploaded CSV as it came (chunk by chunk, never whole in memory), then find
+    how it reads: encoding, delimiter, headers and how many rows."""
+    import_id = await db.write(
+        lambda c: imports.create(c, site_id=site_id, user_id=user_id, filename=filename)
+    )
+    try:
+        size, utf8_ok, sample = await _store(db, import_id, body)
+    except BaseException:
+        await db.write(lambda c: imports.forget(c, import_id))
+        raise
+    encoding = imports.encoding_of(sample, utf8_ok)
+    delimiter = imports.delimiter_of(sample.decode(encoding.replace("-sig", ""), errors="replace"))
+
+    def count() -> tuple[list[str], int]:
+        rows = imports.records(
+            lambda i, n: db.read_sync(imports.chunk_of, i, n), import_id, encoding, delimiter
+        )
+        headers = next(rows, [])
+        return [h.strip() for h in headers], sum(1 for _ in rows)
+
+    headers, total = await asyncio.to_thread(count)
+    if not headers:
+        await db.write(lambda c: imports.forget(c, import_id))
+        raise InvalidInput("the file has no header row", code="import_empty")
+    await db.write(
+        lambda c: imports.described(
+            c, import_id, size=size, encoding=encoding, delimiter=delimiter, headers=headers, rows_total=total
+        )
+    )
+    return await db.read(lambda c: imports.load(c, import_id))
+
+
+async def _store(db: Database, import_id: str, body: AsyncIterator[bytes]) -> tuple[int, bool, bytes]:
+    size, n = 0, 0
+    pending, sample = bytearray(), bytearray()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    utf8_ok = True
+    async for piece in body:
+        size += len(piece)
+        if size > imports.MAX_BYTES:
+            raise TooLarge(
+                f"the file is over {imports.MAX_BYTES // (1024 * 1024)} MiB", code="import_too_large",
+                limit=imports.MAX_BYTES,
+            )  # fmt: skip
+        if len(sample) < imports.SAMPLE_BYTES:
+            sample += piece[: imports.SAMPLE_BYTES - len(sample)]
+        if utf8_ok:
+            try:
+                utf8.decode(piece)
+            except UnicodeDecodeError:
+                utf8_ok = False
+        pending += piece
+        while len(pending) >= imports.CHUNK_BYTES:
+            data, pending = bytes(pending[: imports.CHUNK_BYTES]), pending[imports.CHUNK_BYTES :]
+            await db.write(lambda c, data=data, n=n: imports.put_chunk(c, import_id, n, data))
+            n += 1
+    if pending:
+        data = bytes(pending)
+        await db.write(lambda c: imports.put_chunk(c, import_id, n, data))
+    if size == 0:
+        raise InvalidInput("the file is empty", code="import_empty")
+    if utf8_ok:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    return size, utf8_ok, bytes(sample)
+
+
+async def run_import(
+    db: Database, import_id: str, *, mapping: dict[str, str], mode: str, keep_existing: bool, dry: bool
+) -> ContactImport:
+    """Queue a dry run or the import; the next free process takes it (server/contacts/runner.py)."""
+    return await db.write(
+        lambda c: imports.queue(
+            c, import_id, mapping=mapping, mode=mode, keep_existing=keep_existing, dry=dry
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -83,3 +83,54 @@ class ContactChange(SQLModel, table=True):
     old: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     new: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     at: datetime = Field(default_factory=utcnow)
+
+
+class ContactImport(SQLModel, table=True):
+    """A CSV import: the file as uploaded (in ``ImportChunk`` rows), how it reads, its
+    mapping and mode, and its progress. A job: any process may claim it while its lease
+    has run out, and it resumes after ``rows_done`` (docs/contacts.md)."""
+
+    __tablename__ = "contact_imports"
+    __table_args__ = (Index("ix_contact_imports_status", "status", "lease_until"),)
+
+    id: str = Field(default_factory=lambda: new_id("imp"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", max_length=40)
+    created_by: str = Field(max_length=40)
+    filename: str = Field(max_length=200)
+    size: int
+    encoding: str = Field(max_length=40)
+    delimiter: str = Field(max_length=4)
+    headers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rows_total: int = Field(default=0)
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    mode: str = Field(default="upsert", max_length=10)  # add | update | upsert
+    keep_existing: bool = Field(default=False)  # do not overwrite values a contact has
+    dry: bool = Field(default=True)  # the current (or last) run only counts
+    status: str = Field(default="uploaded", max_length=10)  # uploaded | queued | running | done | failed
+    rows_done: int = Field(default=0)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    lease_until: datetime | None = Field(default=None)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = Field(default=None)
+
+
+class ImportChunk(SQLModel, table=True):
+    """A piece of an import's file, as uploaded (bytes, in order)."""
+
+    __tablename__ = "import_chunks"
+
+    import_id: str = Field(foreign_key="contact_imports.id", primary_key=True, max_length=40)
+    n: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ImportReject(SQLModel, table=True):
+    """A row an import did not take, and why (the downloadable CSV of rejected rows)."""
+
+    __tablename__ = "import_rejects"
+
+    import_id: str = Field(foreign_key="contact_imports.id", primary_key=True, max_length=40)
+    row: int = Field(primary_key=True)  # 1 is the first row after the headers
+    reason: str = Field(max_length=300)
+    cells: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

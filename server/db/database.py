@@ -167,6 +167,10 @@ class Database:
             return exc.__class__.__name__
         return None
 
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read from a worker thread of the caller's own (an import streaming its file)."""
+        return self._in_read(fn, args)
+
     def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
         return self._in_transaction(fn, args)
 

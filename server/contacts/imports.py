@@ -1,0 +1,491 @@
+"""CSV imports of contacts: reading a file as spreadsheets export it, mapping its
+columns, and taking its rows in batches, as a dry run that only counts or for real.
+
+The file is kept as uploaded (``import_chunks``) and read as a stream, never whole:
+its encoding is found from a byte-order mark, else by trying UTF-8, else by
+``charset-normalizer`` among the encodings spreadsheets write (Windows-1252,
+Latin-1, Mac Roman); its delimiter by ``csv.Sniffer`` among ``, ; tab |``.
+
+Each row is matched to an existing contact by user id, then email, then E.164 phone
+(earlier rows of the same file included), and added, updated or skipped by the mode.
+An import never starts a conversation or sends anything.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from charset_normalizer import from_bytes
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from server.contacts import book
+from server.contacts.book import Actor
+from server.contacts.models import ContactImport, ImportChunk, ImportReject, Visitor
+from server.contacts.search import index_visitor, terms
+from server.contacts.store import visitors
+from server.errors import InvalidInput, NotFound
+from server.ids import iso, utcnow
+
+imports = ContactImport.__table__  # type: ignore[attr-defined]
+chunks = ImportChunk.__table__  # type: ignore[attr-defined]
+rejects = ImportReject.__table__  # type: ignore[attr-defined]
+
+MAX_BYTES = 100 * 1024 * 1024  # an upload's limit (413 import_too_large)
+CHUNK_BYTES = 1024 * 1024
+SAMPLE_BYTES = 256 * 1024
+BATCH = 500  # rows per transaction
+MODES = ("add", "update", "upsert")
+FIELDS = ("name", "first_name", "last_name", "email", "phone", "user_id", "tags", "ignore")
+SPREADSHEET_ENCODINGS = ["cp1252", "latin_1", "mac_roman"]
+_GUESS = {
+    "name": {"name", "full name", "nome", "nombre", "contact", "contato", "contacto"},
+    "first_name": {"first name", "first", "given name", "primeiro nome", "nome próprio", "nombre de pila"},
+    "last_name": {"last name", "last", "surname", "family name", "apelido", "sobrenome", "apellido",
+                  "apellidos"},
+    "email": {"email", "e-mail", "mail", "email address", "correo", "correo electrónico"},
+    "phone": {"phone", "telephone", "mobile", "cell", "telefone", "telemóvel", "celular", "teléfono", "móvil",
+              "whatsapp"},
+    "user_id": {"user id", "user_id", "id", "customer id", "external id"},
+    "tags": {"tags", "tag", "labels", "etiquetas"},
+}  # fmt: skip
+
+
+# -- reading the file ----------------------------------------------------------------------
+
+
+def encoding_of(sample: bytes, utf8_ok: bool) -> str:
+    """The file's encoding, from its first bytes and whether all of it decoded as UTF-8."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if utf8_ok:
+        return "utf-8"
+    best = from_bytes(sample, cp_isolation=SPREADSHEET_ENCODINGS).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def delimiter_of(text: str) -> str:
+    lines = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(lines, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: lines.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def records(fetch: Any, import_id: str, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """Every record of the file, headers first, read chunk by chunk (``fetch(id, n)``
+    returns a chunk's bytes or None after the last)."""
+
+    def text() -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        pending = ""
+        n = 0
+        while True:
+            data = fetch(import_id, n)
+            if data is None:
+                break
+            pending += decoder.decode(data)
+            lines = pending.splitlines(keepends=True)
+            pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+            yield from lines
+            n += 1
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
+
+    for record in csv.reader(text(), delimiter=delimiter):
+        if any(cell.strip() for cell in record):
+            yield record
+
+
+def chunk_of(conn: Connection, import_id: str, n: int) -> bytes | None:
+    found = conn.execute(
+        select(chunks.c.data).where(chunks.c.import_id == import_id, chunks.c.n == n)
+    ).scalar()
+    return bytes(found) if found is not None else None
+
+
+# -- the import's row -------------------------------------------------------------------------
+
+
+def create(conn: Connection, *, site_id: str, user_id: str, filename: str) -> str:
+    made = ContactImport(site_id=site_id, created_by=user_id, filename=filename[:200] or "import.csv",
+                         size=0, encoding="", delimiter=",", status="uploading")  # fmt: skip
+    conn.execute(insert(imports).values(made.model_dump()))
+    return made.id
+
+
+def forget(conn: Connection, import_id: str) -> None:
+    """An upload that failed leaves nothing behind."""
+    conn.execute(delete(chunks).where(chunks.c.import_id == import_id))
+    conn.execute(delete(rejects).where(rejects.c.import_id == import_id))
+    conn.execute(delete(imports).where(imports.c.id == import_id))
+
+
+def put_chunk(conn: Connection, import_id: str, n: int, data: bytes) -> None:
+    conn.execute(insert(chunks).values(import_id=import_id, n=n, data=data))
+
+
+def described(conn: Connection, import_id: str, *, size: int, encoding: str, delimiter: str,
+              headers: list[str], rows_total: int) -> None:  # fmt: skip
+    guessed = guess_mapping(headers)
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(size=size, encoding=encoding, delimiter=delimiter, headers=headers, rows_total=rows_total,
+                mapping=guessed, status="uploaded")
+    )  # fmt: skip
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """Each column to the field its header names (in English, Portuguese or Spanish), else ignored."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def bare(text: str) -> str:  # "E-mail", "e_mail" and "Email" are one header
+        return re.sub(r"[\s_\-.]+", "", text).casefold()
+
+    for i, header in enumerate(headers):
+        words = bare(header)
+        target = next(
+            (f for f, names in _GUESS.items() if words in {bare(n) for n in names} and f not in taken), None
+        )
+        mapping[str(i)] = target or "ignore"
+        if target and target != "tags":
+            taken.add(target)
+    return mapping
+
+
+def load(conn: Connection, import_id: str, site_id: str | None = None) -> ContactImport:
+    row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
+    if row is None or (site_id is not None and row["site_id"] != site_id):
+        raise NotFound(f"no import {import_id!r}", code="import_not_found")
+    return ContactImport.model_validate(dict(row))
+
+
+def public(imp: ContactImport) -> dict[str, Any]:
+    return {
+        "id": imp.id,
+        "filename": imp.filename,
+        "size": imp.size,
+        "encoding": imp.encoding,
+        "delimiter": imp.delimiter,
+        "headers": imp.headers,
+        "rows_total": imp.rows_total,
+        "mapping": imp.mapping,
+        "mode": imp.mode,
+        "keep_existing": imp.keep_existing,
+        "dry": imp.dry,
+        "status": imp.status,
+        "rows_done": imp.rows_done,
+        "counts": imp.counts,
+        "error": imp.error,
+        "created_at": iso(imp.created_at),
+        "finished_at": iso(imp.finished_at) if imp.finished_at else None,
+    }
+
+
+def check_mapping(imp: ContactImport, raw: Any) -> dict[str, str]:
+    """Each column (by its index, as a string) to a field, ``attribute:KEY``, tags or ignore."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(
+            "mapping: an object of column index to field", code="invalid_mapping", field="mapping"
+        )
+    mapping: dict[str, str] = {}
+    for key, target in raw.items():
+        if not (isinstance(key, str) and key.isdigit() and int(key) < len(imp.headers)):
+            raise InvalidInput(f"mapping: no column {key!r}", code="invalid_mapping", field="mapping")
+        if not isinstance(target, str) or not (
+            target in FIELDS or re.fullmatch(r"attribute:[A-Za-z0-9_.\-]{1,64}", target)
+        ):
+            raise InvalidInput(
+                f"mapping: column {imp.headers[int(key)]!r} cannot go to {target!r}",
+                code="invalid_mapping",
+                field="mapping",
+            )
+        mapping[key] = target
+    singles = [t for t in mapping.values() if t not in ("ignore", "tags")]
+    twice = sorted({t for t in singles if singles.count(t) > 1})
+    if twice:
+        raise InvalidInput(f"mapping: two columns go to {twice[0]}", code="invalid_mapping", field="mapping")
+    if not {"name", "first_name", "last_name", "email", "phone", "user_id"} & set(singles):
+        raise InvalidInput(
+            "mapping: map a column to a name, an email, a phone or a user id",
+            code="invalid_mapping",
+            field="mapping",
+        )
+    return mapping
+
+
+def queue(conn: Connection, import_id: str, *, mapping: dict[str, str], mode: str, keep_existing: bool,
+          dry: bool) -> ContactImport:  # fmt: skip
+    """A dry run or the import, to be taken by the next free process."""
+    imp = load(conn, import_id)
+    if imp.status in ("queued", "running"):
+        raise InvalidInput("this import is already running", code="import_running")
+    if imp.status == "done" and not imp.dry:
+        raise InvalidInput("this file was imported already; upload it again to repeat", code="import_done")
+    conn.execute(delete(rejects).where(rejects.c.import_id == import_id))
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(mapping=mapping, mode=mode, keep_existing=keep_existing, dry=dry, status="queued",
+                rows_done=0, counts={}, lease_until=None, error=None, finished_at=None)
+    )  # fmt: skip
+    return load(conn, import_id)
+
+
+def rejected(conn: Connection, import_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(rejects).where(rejects.c.import_id == import_id).order_by(rejects.c.row)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# -- taking rows --------------------------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    """A dry run's memory of the keys earlier rows of the file would have added: ``keys``
+    from committed batches, ``pending`` from the batch being taken."""
+
+    keys: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1 is the first row after the headers
+    cells: list[str]
+
+
+def take(conn: Connection, imp: ContactImport, batch: list[Row], country: str | None, seen: Seen,
+         lease_until: Any) -> tuple[dict[str, Any], set[str]]:  # fmt: skip
+    """One batch of rows in one transaction; returns the import's counts after it, and the
+    keys a dry run saw in it (the caller keeps them once this commits: a write may run twice)."""
+    seen.pending = set()
+    counts: dict[str, Any] = {
+        "added": 0,
+        "updated": 0,
+        "skipped": 0,
+        "rejected": 0,
+        "reasons": {},
+        **imp.counts,
+    }
+    counts["reasons"] = dict(counts.get("reasons") or {})
+    by = Actor("import", imp.id, imp.filename)
+    for row in batch:
+        outcome, reason = _one(conn, imp, row, country, seen, by)
+        counts[outcome] += 1
+        if reason:
+            counts["reasons"][reason] = counts["reasons"].get(reason, 0) + 1
+            if outcome == "rejected":
+                conn.execute(
+                    insert(rejects).values(import_id=imp.id, row=row.number, reason=reason, cells=row.cells)
+                )
+    done = imp.rows_done + len(batch)
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == imp.id)
+        .values(rows_done=done, counts=counts, lease_until=lease_until)
+    )
+    return counts, seen.pending
+
+
+def _one(conn: Connection, imp: ContactImport, row: Row, country: str | None, seen: Seen,
+         by: Actor) -> tuple[str, str | None]:  # fmt: skip
+    """("added" | "updated" | "skipped" | "rejected", the reason)."""
+    values: dict[str, Any] = {}
+    tags: list[str] = []
+    attributes: dict[str, str] = {}
+    for key, target in imp.mapping.items():
+        cell = row.cells[int(key)].strip() if int(key) < len(row.cells) else ""
+        if not cell or target == "ignore":
+            continue
+        if target == "tags":
+            tags += [t.strip() for t in re.split(r"[,;|]", cell) if t.strip()]
+        elif target.startswith("attribute:"):
+            attributes[target.removeprefix("attribute:")] = cell[:1000]
+        else:
+            values[target] = cell
+    name = values.get("name") or " ".join(v for v in (values.get("first_name"), values.get("last_name")) if v)
+    try:
+        email = book.clean_email(values.get("email"))
+        phone = book.clean_phone(values.get("phone"), country)
+        name = book.clean_name(name)
+        tags = [book.clean_tag(t) for t in dict.fromkeys(tags)]
+    except InvalidInput as exc:
+        return "rejected", exc.message.split(":", 1)[0] + ": " + (exc.message.split(":", 1)[-1].strip()[:200])
+    user_id = (values.get("user_id") or "")[:255] or None
+    if not (name or email or phone or user_id):
+        return "rejected", "no name, email, phone or user id"
+    keys = [
+        f"u:{user_id}" if user_id else "",
+        f"e:{email.lower()}" if email else "",
+        f"p:{phone}" if phone else "",
+    ]
+    keys = [k for k in keys if k]
+    if imp.dry:
+        known = any(k in seen.keys or k in seen.pending for k in keys)
+        known = known or _existing(conn, imp.site_id, user_id, email, phone) is not None
+        outcome, reason = _decide(imp.mode, known)
+        if outcome == "added":
+            seen.pending.update(keys)  # later rows with these keys update this one
+        return outcome, reason
+    found = _existing(conn, imp.site_id, user_id, email, phone)
+    outcome, reason = _decide(imp.mode, found is not None)
+    if outcome == "skipped":
+        return outcome, reason
+    if found is None:
+        now = utcnow()
+        contact = Visitor(site_id=imp.site_id, name=name, email=email, phone=phone, user_id=user_id,
+                          phone_digits=re.sub(r"\D", "", phone or "")[:20] or None, attributes=attributes,
+                          tags=tags, created_at=now, last_seen_at=now, listed_at=now)  # fmt: skip
+        conn.execute(insert(visitors).values(contact.model_dump()))
+        index_visitor(conn, contact.id, name, email, phone)
+        book.record(conn, contact.id, by, "created", None, {"name": name, "email": email, "phone": phone})
+        return "added", None
+    return _update(conn, found, by, imp.keep_existing, name=name, email=email, phone=phone,
+                   user_id=user_id, tags=tags, attributes=attributes)  # fmt: skip
+
+
+def _decide(mode: str, known: bool) -> tuple[str, str | None]:
+    if known and mode == "add":
+        return "skipped", "already a contact (add only)"
+    if not known and mode == "update":
+        return "skipped", "not a contact yet (update only)"
+    return ("updated" if known else "added"), None
+
+
+def _existing(conn: Connection, site_id: str, user_id: str | None, email: str | None,
+              phone: str | None) -> Visitor | None:  # fmt: skip
+    """The site's contact with this user id, else this email, else this E.164 phone."""
+    if user_id:
+        row = (
+            conn.execute(
+                select(visitors).where(visitors.c.site_id == site_id, visitors.c.user_id == user_id).limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if row is not None:
+            return Visitor.model_validate(dict(row))
+    for term, column, value in (("e:", "email", email), ("p:", "phone", phone)):
+        if not value:
+            continue
+        probe = term + (value.casefold()[:118] if term == "e:" else re.sub(r"\D", "", value))
+        ids = select(terms.c.visitor_id).where(terms.c.term == probe)
+        same = (
+            func.lower(visitors.c.email) == value.lower() if column == "email" else visitors.c.phone == value
+        )
+        row = (
+            conn.execute(
+                select(visitors).where(visitors.c.id.in_(ids), visitors.c.site_id == site_id, same).limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if row is not None:
+            return Visitor.model_validate(dict(row))
+    return None
+
+
+def _update(conn: Connection, found: Visitor, by: Actor, keep: bool, **given: Any) -> tuple[str, str | None]:
+    values: dict[str, Any] = {}
+    for key in ("name", "email", "phone", "user_id"):
+        new, old = given[key], getattr(found, key)
+        same = (new or "").lower() == (old or "").lower() if key == "email" else new == old
+        if new and not same and not (keep and old):
+            values[key] = new
+    if "phone" in values:
+        values["phone_digits"] = re.sub(r"\D", "", values["phone"])[:20] or None
+    attributes = dict(found.attributes)
+    for key, value in given["attributes"].items():
+        if not (keep and key in attributes):
+            attributes[key] = value
+    if attributes != found.attributes:
+        values["attributes"] = attributes
+    tags = list(dict.fromkeys([*found.tags, *given["tags"]]))[: book.MAX_TAGS]
+    if tags != found.tags:
+        values["tags"] = tags
+    if found.listed_at is None:
+        values["listed_at"] = utcnow()
+    if not values:
+        return "skipped", "nothing new"
+    conn.execute(update(visitors).where(visitors.c.id == found.id).values(**values))
+    for key in ("name", "email", "phone", "tags"):
+        if key in values:
+            book.record(conn, found.id, by, key, getattr(found, key), values[key])
+    if {"name", "email", "phone"} & set(values):
+        merged = found.model_copy(update=values)
+        index_visitor(conn, found.id, merged.name, merged.email, merged.phone)
+    return "updated", None
+
+
+def rejected_csv(rows: list[dict[str, Any]], headers: list[str]) -> str:
+    """The rejected rows as CSV: the reason, the row number, then the file's own columns;
+    cells a spreadsheet would run as formulas are neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["reason", "row", *headers])
+    for r in rows:
+        writer.writerow([safe_cell(c) for c in [r["reason"], str(r["row"]), *r["cells"]]])
+    return out.getvalue()
+
+
+def safe_cell(cell: str) -> str:
+    """A cell starting with = + - @ tab or CR gets a leading ' so spreadsheets show it as text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+# -- the job: claimed by one process at a time, resumed after a crash ------------------------
+
+
+def _free(now: Any) -> Any:
+    return imports.c.status.in_(("queued", "running")) & (
+        imports.c.lease_until.is_(None) | (imports.c.lease_until < now)
+    )
+
+
+def waiting(conn: Connection, now: Any) -> bool:
+    return conn.execute(select(imports.c.id).where(_free(now)).limit(1)).first() is not None
+
+
+def claim(conn: Connection, now: Any, lease_until: Any) -> ContactImport | None:
+    """The oldest queued import, or a running one whose process went quiet; None if none."""
+    candidate = conn.execute(
+        select(imports.c.id).where(_free(now)).order_by(imports.c.created_at).limit(1)
+    ).scalar()
+    if candidate is None:
+        return None
+    taken = conn.execute(
+        update(imports)
+        .where(imports.c.id == candidate, _free(now))
+        .values(status="running", lease_until=lease_until)
+    )
+    if taken.rowcount != 1:
+        return None  # another process took it first
+    imp = load(conn, candidate)
+    if imp.dry and imp.rows_done:
+        # A dry run's memory of the file's earlier rows died with its process: count again.
+        conn.execute(delete(rejects).where(rejects.c.import_id == imp.id))
+        conn.execute(update(imports).where(imports.c.id == imp.id).values(rows_done=0, counts={}))
+        imp = imp.model_copy(update={"rows_done": 0, "counts": {}})
+    return imp
+
+
+def finish(conn: Connection, import_id: str, error: str | None = None) -> None:
+    conn.execute(
+        update(imports)
+        .where(imports.c.id == import_id)
+        .values(status="failed" if error else "done", lease_until=None, error=error, finished_at=utcnow())
+    )

@@ -1,0 +1,88 @@
+"""The CSV import job, run by the scheduler in every process: one import at a time per
+process, claimed with a lease that each batch renews, so an import survives the death
+of the process running it (another, or the same one restarted, takes it over once the
+lease runs out, and goes on after the last committed batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from itertools import islice
+
+from server.contacts import imports
+from server.contacts.imports import Row, Seen
+from server.contacts.models import ContactImport
+from server.db import Database
+from server.ids import utcnow
+from server.sites.store import site_by_id
+
+log = logging.getLogger(__name__)
+
+
+class ImportRunner:
+    def __init__(self, db: Database, lease_s: float) -> None:
+        self.db = db
+        self.lease = timedelta(seconds=lease_s)
+        self.task: asyncio.Task[None] | None = None
+
+    async def step(self) -> None:
+        """Scheduler step: take the next import when this process runs none. Two processes
+        may both look; the claim is a conditional UPDATE, so only one takes it."""
+        if self.task is not None and not self.task.done():
+            return
+        now = utcnow()
+        if not await self.db.read(lambda c: imports.waiting(c, now)):
+            return  # the usual case: a read, not a write, every tick
+        claimed = await self.db.write(lambda c: imports.claim(c, now, now + self.lease))
+        if claimed is not None:
+            self.task = asyncio.create_task(self._run(claimed))
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+
+    async def _run(self, imp: ContactImport) -> None:
+        try:
+            await self._batches(imp)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("import %s failed", imp.id)
+            error = f"{exc.__class__.__name__}: {exc}"[:500]
+            await self.db.write(lambda c: imports.finish(c, imp.id, error))
+
+    async def _batches(self, imp: ContactImport) -> None:
+        site = await self.db.read(lambda c: site_by_id(c, imp.site_id))
+        country = (site.settings.get("contacts") or {}).get("default_country")
+
+        def fetch(import_id: str, n: int) -> bytes | None:
+            return self.db.read_sync(imports.chunk_of, import_id, n)
+
+        rows = imports.records(fetch, imp.id, imp.encoding, imp.delimiter)
+        number = imp.rows_done
+
+        def next_batch() -> list[Row]:
+            nonlocal number
+            batch = []
+            for cells in islice(rows, imports.BATCH):
+                number += 1
+                batch.append(Row(number, cells))
+            return batch
+
+        def skip() -> None:
+            next(rows, None)  # the headers
+            for _ in islice(rows, imp.rows_done):
+                pass
+
+        await asyncio.to_thread(skip)
+        seen = Seen()
+        while batch := await asyncio.to_thread(next_batch):
+            lease_until = utcnow() + self.lease
+            counts, keys = await self.db.write(imports.take, imp, batch, country, seen, lease_until)
+            seen.keys |= keys
+            imp = imp.model_copy(update={"rows_done": imp.rows_done + len(batch), "counts": counts})
+        await self.db.write(lambda c: imports.finish(c, imp.id))
