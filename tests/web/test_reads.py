@@ -58,7 +58,10 @@ async def test_no_get_route_changes_the_database(stack: Stack) -> None:
         answer = (
             await admin.http.post(f"/api/v1/sites/{site.key}/bot-answers", json={"name": "Help"})
         ).json()
+        upload = await admin.http.post(f"/api/v1/sites/{site.key}/imports", content=b"Name\r\nAna\r\n")
+        assert upload.status_code == 201, upload.text
         ids = {
+            "/api/v1/imports/": upload.json()["import"]["id"],
             "/api/v1/conversations/": conversation_id,
             "/api/v1/visitors/": welcome["visitor"]["id"],
             "/api/v1/contacts/": welcome["visitor"]["id"],
