@@ -78,6 +78,9 @@ async def shoot(out: Path) -> list[Path]:
                     ("proactive-why", f"/admin/proactive/why?site={site.key}"),
                     ("bots", f"/admin/bots?site={site.key}"),
                     ("settings", f"/admin/settings?site={site.key}"),
+                    ("contacts", f"/contacts?site={site.key}"),
+                    ("contact", f"/contacts/{rita.visitor['id']}?site={site.key}"),
+                    ("contacts-import", f"/contacts/import?site={site.key}"),
                 ):
                     await page.goto(stack.agent_url + path)
                     await expect(page.locator("main h1")).to_be_visible()

@@ -37,3 +37,19 @@ async def contacts_page(request: Request) -> Response:
         sections=access.sections,
     )
     return HTMLResponse(html, headers=HEADERS)
+
+
+async def import_page(request: Request) -> Response:
+    """``/contacts/import``: upload, map, dry-run and import a CSV (admins)."""
+    try:
+        access = await signed_in(request)
+    except Unauthorized:
+        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+    if access.user.role != "admin":
+        denied = templates.get_template("proactive_denied.html").render(user=access.user)
+        return HTMLResponse(denied, status_code=403, headers=HEADERS)
+    site = await _site(request, services_of(request))
+    html = templates.get_template("contacts_import.html").render(
+        user=access.user, site=site, section="contacts", csrf=csrf_token(request), sections=access.sections
+    )
+    return HTMLResponse(html, headers=HEADERS)

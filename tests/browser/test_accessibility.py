@@ -71,6 +71,8 @@ async def test_the_admin_pages(stack: Stack, browser: Browser) -> None:
             f"/admin/bots?site={site.key}",
             f"/admin/settings?site={site.key}",
             "/admin/components",
+            f"/contacts?site={site.key}",
+            f"/contacts/import?site={site.key}",
         ):
             await page.goto(stack.agent_url + path)
             await expect(page.locator("main h1")).to_be_visible()

@@ -97,3 +97,62 @@ async def test_plus_chat_from_a_contact_reaches_the_visitor(stack: Stack, browse
     finally:
         await context.close()
         await nora.close()
+
+
+async def test_an_admin_imports_a_csv_with_a_mapping_and_watches_it(stack: Stack, browser: Browser) -> None:
+    from tests.contacts.test_imports import HEADERS, ROWS, csv_bytes
+
+    email, password = stack.create_agent(role="admin")
+    site = stack.create_site(contacts={"default_country": "PT"})
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/contacts?site={site.key}")
+        await page.get_by_role("link", name="Import CSV").click()
+        await page.get_by_label("CSV file").set_input_files(
+            {
+                "name": "leads.csv",
+                "mimeType": "text/csv",
+                "buffer": csv_bytes([HEADERS, *ROWS]),
+            }
+        )
+        await page.get_by_role("button", name="Upload").click()
+        await expect(page.locator("#read")).to_contain_text(
+            "leads.csv: 6 rows, UTF-8, separated by semicolons."
+        )
+        await expect(page.get_by_label("Column E-mail goes to")).to_have_value("email")
+        await page.get_by_label("Column Plano goes to").select_option("attribute")
+        await expect(page.get_by_label("Custom field for Plano")).to_have_value("plano")
+        await page.get_by_label("Custom field for Plano").fill("plan")
+
+        await page.get_by_role("button", name="Dry run: count what would happen").click()
+        line = page.locator("#progress-line")
+        await expect(line).to_have_text(
+            "Done: 6 of 6 rows. 3 would add, 1 would update, 0 would skip, 2 would reject."
+        )
+        await expect(page.locator("#bar")).to_have_attribute("value", "6")
+        await expect(page.get_by_role("button", name="Import")).to_be_focused()
+        await page.get_by_role("button", name="Import").click()
+        await expect(line).to_have_text("Done: 6 of 6 rows. 3 added, 1 updated, 0 skipped, 2 rejected.")
+        await expect(page.locator("#reasons")).to_contain_text("no name, email, phone or user id")
+        async with page.expect_download() as download:
+            await page.get_by_role("link", name="Download the 2 rejected rows (CSV)").click()
+        assert (await download.value).suggested_filename == "leads-rejected.csv"
+
+        await page.get_by_role("link", name="All contacts").click()
+        await expect(page.locator("#people tbody tr")).to_have_count(3)
+    finally:
+        await context.close()
+
+
+async def test_agents_see_no_import(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/contacts?site={site.key}")
+        await expect(page.get_by_role("button", name="Add contact")).to_be_visible()
+        await expect(page.get_by_role("link", name="Import CSV")).to_have_count(0)
+        answer = await page.goto(stack.agent_url + f"/contacts/import?site={site.key}")
+        assert answer is not None and answer.status == 403
+    finally:
+        await context.close()
