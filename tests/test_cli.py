@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -37,7 +38,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0009" in done.stdout
+    assert "revision 0010" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(
@@ -167,3 +168,32 @@ async def test_demo_seeds_a_site_and_accounts_that_work(demo: tuple[str, dict[st
     live = [m for m in listed if m["status"] == "live"]
     assert [m["name"] for m in live] == ["Pricing: ask for an email after 10 s"]
     assert len(listed) == 4  # and the three predefined drafts
+
+
+@pytest.mark.anyio
+async def test_the_demo_has_contacts_and_a_sample_csv_that_imports(demo: tuple[str, dict[str, str]]) -> None:
+    base, passwords = demo
+    async with httpx.AsyncClient(base_url=base) as http:
+        signed = await http.post(
+            "/api/v1/auth/login", json={"email": "admin@parley.example", "password": passwords["admin"]}
+        )
+        http.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+        vip = (await http.get("/api/v1/sites/demo/contacts", params={"tag": "vip"})).json()["contacts"]
+        assert [c["name"] for c in vip] == ["Rita Lopes"]
+        sample = (ROOT / "demo_site" / "contacts.csv").read_bytes()
+        made = (
+            await http.post(
+                "/api/v1/sites/demo/imports", content=sample, headers={"X-Filename": "contacts.csv"}
+            )
+        ).json()
+        imp = made["import"]
+        assert (imp["rows_total"], imp["delimiter"]) == (7, ";")
+        mapping = {**imp["mapping"], "4": "attribute:plan", "5": "attribute:city"}
+        await http.post(f"/api/v1/imports/{imp['id']}/run", json={"mapping": mapping, "dry": True})
+        for _ in range(200):
+            state = (await http.get(f"/api/v1/imports/{imp['id']}")).json()["import"]
+            if state["status"] == "done":
+                break
+            await asyncio.sleep(0.05)
+        counts = {k: state["counts"][k] for k in ("added", "updated", "skipped", "rejected")}
+        assert counts == {"added": 4, "updated": 1, "skipped": 0, "rejected": 2}  # Rita is there already

@@ -4,6 +4,7 @@ exists and gives the accounts new passwords."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from functools import partial
 from typing import Any
@@ -33,6 +34,7 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str]]:
             )
         db.write_sync(_demo_proactive)
         db.write_sync(_demo_inbox)
+        db.write_sync(_demo_contacts)
         for email, name, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
             existing = db.write_sync(user_by_email, email)
@@ -44,6 +46,53 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str]]:
     finally:
         db.close()
     return accounts
+
+
+# A few contacts with tags and fields, to find, filter and write to (demo_site/contacts.csv
+# has more, to try the import on).
+DEMO_CONTACTS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Rita Lopes",
+        "email": "rita.lopes@example.com",
+        "phone": "+351 912 345 678",
+        "tags": ["vip", "kettles"],
+        "attributes": {"plan": "pro", "city": "Lisbon"},
+    },
+    {
+        "name": "João Sousa",
+        "email": "joao.sousa@example.com",
+        "tags": ["lead"],
+        "attributes": {"plan": "trial"},
+    },
+    {
+        "name": "Marta Díaz",
+        "phone": "+34 612 345 678",
+        "tags": ["lead", "es"],
+        "attributes": {"city": "Madrid"},
+    },
+    {
+        "name": "Sam Taylor",
+        "email": "sam@example.org",
+        "tags": ["wholesale"],
+        "attributes": {"plan": "basic"},
+    },
+)
+
+
+def _demo_contacts(conn: Any) -> None:
+    """The demo's contacts, added once (a second run finds them by email or phone)."""
+    from server.contacts import book
+    from server.contacts.book import Actor
+    from server.errors import Conflict
+    from server.sites.store import site_by_key, update_settings
+
+    site = site_by_key(conn, DEMO_SITE_KEY)
+    assert site is not None
+    if not (site.settings.get("contacts") or {}).get("default_country"):
+        update_settings(conn, site.id, "contacts", {"default_country": "PT"})
+    for contact in DEMO_CONTACTS:
+        with contextlib.suppress(Conflict):  # there already
+            book.add(conn, site.id, dict(contact), Actor("import", None, "the demo"), "PT")
 
 
 DEMO_PROACTIVE = "Pricing: ask for an email after 10 s"
