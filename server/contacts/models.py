@@ -23,6 +23,7 @@ class Visitor(SQLModel, table=True):
             postgresql_where=text("verified"),
         ),
         Index("ix_visitors_site_listed", "site_id", "listed_at"),
+        Index("ix_visitors_site_user", "site_id", "user_id"),  # imports match rows by user id
     )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)

@@ -21,6 +21,7 @@ When = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    op.create_index("ix_visitors_site_user", "visitors", ["site_id", "user_id"])
     op.create_table(
         "contact_imports",
         sa.Column("id", Text(length=40), primary_key=True),
@@ -65,3 +66,4 @@ def downgrade() -> None:
     op.drop_table("import_chunks")
     op.drop_index("ix_contact_imports_status", table_name="contact_imports")
     op.drop_table("contact_imports")
+    op.drop_index("ix_visitors_site_user", table_name="visitors")
