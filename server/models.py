@@ -10,7 +10,14 @@ from sqlmodel import SQLModel
 from server.accounts.models import AgentPresence, LoginFailure, Session, User, UserChannel
 from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
 from server.channels.models import Channel
-from server.contacts.models import Visitor, VisitorTerm
+from server.contacts.models import (
+    ContactChange,
+    ContactImport,
+    ImportChunk,
+    ImportReject,
+    Visitor,
+    VisitorTerm,
+)
 from server.conversations.models import (
     Attachment,
     AttachmentBlob,
@@ -19,6 +26,7 @@ from server.conversations.models import (
     ConversationEvent,
     Message,
 )
+from server.privacy import Erasure
 from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
 from server.tracking.models import PageView, TrackedEvent, Visit
@@ -34,8 +42,13 @@ __all__ = [
     "BotRun",
     "CannedResponse",
     "Channel",
+    "ContactChange",
+    "ContactImport",
     "Conversation",
     "ConversationEvent",
+    "Erasure",
+    "ImportChunk",
+    "ImportReject",
     "LoginFailure",
     "Message",
     "PageView",

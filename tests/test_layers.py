@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("demo",),
     ("models", "onboarding"),
     ("web",),
-    ("services",),
+    ("services", "privacy"),
     ("proactive",),
     ("bots",),
     ("conversations",),

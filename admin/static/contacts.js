@@ -125,6 +125,15 @@
     if (!t) return;
     try { draw(await changeTags({ add: [t] })); tagAdd.reset(); say(tagAdd, `Tagged ${t}.`, true); } catch (err) { say(tagAdd, err.message, false); }
   });
+  const erase = document.getElementById("erase");
+  if (erase) {
+    erase.addEventListener("click", async () => {
+      try {
+        await api(`/api/v1/contacts/${id}/erase`, "POST", { confirm: id });
+        location.href = `/contacts?site=${page.dataset.site}`;
+      } catch (err) { window.ParleyConfirm.toast(err.message, true); }
+    });
+  }
   // "+ Chat": one client id per dialog, so a double click or a retry sends once.
   const chat = document.getElementById("chat");
   const chatForm = document.getElementById("chat-form");

@@ -8,12 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server import privacy
 from server.contacts import actions, book
 from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
 from server.conversations import actions as conversations
 from server.conversations import directory
-from server.errors import InvalidInput, NotFound
+from server.errors import Forbidden, InvalidInput, NotFound
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import site_by_id
@@ -186,3 +187,35 @@ async def upsert_chat_api(request: Request) -> Response:
         max_chars=services.settings.max_message_chars,
     )
     return JSONResponse(ack, status_code=200 if ack["duplicate"] else 201)
+
+
+async def _admin_of(request: Request) -> Any:
+    access = await signed_in(request, "contacts")
+    if access.user.role != "admin":
+        raise Forbidden("only admins export or erase a contact's data", code="admins_only")
+    return access
+
+
+async def export_api(request: Request) -> Response:
+    """GET everything stored about the contact, as a JSON download (admins)."""
+    await _admin_of(request)
+    contact_id = request.path_params["id"]
+    data = await services_of(request).db.read(lambda c: privacy.export(c, contact_id))
+    return JSONResponse(
+        data, headers={"Content-Disposition": f'attachment; filename="contact-{contact_id}.json"'}
+    )
+
+
+async def erase_api(request: Request) -> Response:
+    """POST {"confirm": "<the contact's id>"}: erase the contact (admins); what went, counted."""
+    access = await _admin_of(request)
+    contact_id = request.path_params["id"]
+    body = await read_object(request)
+    if body.get("confirm") != contact_id:
+        raise InvalidInput(
+            "erasing cannot be undone: send the contact's id as confirm",
+            code="confirm_required",
+            field="confirm",
+        )
+    counts = await privacy.erase_contact(services_of(request).db, contact_id, by_user=access.user.id)
+    return JSONResponse({"erased": counts})

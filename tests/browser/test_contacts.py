@@ -156,3 +156,25 @@ async def test_agents_see_no_import(stack: Stack, browser: Browser) -> None:
         assert answer is not None and answer.status == 403
     finally:
         await context.close()
+
+
+async def test_an_admin_erases_a_contact_after_confirming(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent(role="admin")
+    site = stack.create_site()
+    gone = await writer(stack, site, "Please forget me", name="Gina Gone")
+    context = await browser.new_context()
+    try:
+        assert gone.visitor is not None
+        contact = gone.visitor["id"]
+        await gone.close()
+        page = await signed_in_page(context, stack, email, password, f"/contacts/{contact}?site={site.key}")
+        await expect(page.get_by_role("heading", name="Gina Gone")).to_be_visible()
+        await expect(
+            page.get_by_role("link", name="Download everything stored about them (JSON)")
+        ).to_be_visible()
+        await page.get_by_role("button", name="Erase").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Erase").click()
+        await page.wait_for_url(f"**/contacts?site={site.key}")
+        await expect(page.locator("#count")).to_have_text("No contacts match.")
+    finally:
+        await context.close()
