@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-BENCHMARKS = {"chat": "bench.chat", "widget": "bench.widget", "inbox": "bench.inbox"}
+BENCHMARKS = {
+    "chat": "bench.chat",
+    "widget": "bench.widget",
+    "inbox": "bench.inbox",
+    "contacts": "bench.contacts",
+}
 
 
 def main() -> int:
