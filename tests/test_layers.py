@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("demo",),
     ("models", "onboarding"),
     ("web",),
-    ("services", "privacy"),
+    ("services", "privacy", "merging"),
     ("proactive",),
     ("bots",),
     ("conversations",),

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import privacy
+from server import merging, privacy
 from server.contacts import actions, book
 from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
@@ -219,3 +219,28 @@ async def erase_api(request: Request) -> Response:
         )
     counts = await privacy.erase_contact(services_of(request).db, contact_id, by_user=access.user.id)
     return JSONResponse({"erased": counts})
+
+
+async def merge_api(request: Request) -> Response:
+    """POST {"from": other contact's id, "keep": {"name": "source", …}}: merge the other
+    contact into this one, field by field; this contact's page after it."""
+    access = await signed_in(request, "contacts")
+    services = services_of(request)
+    target = request.path_params["id"]
+    body = await read_object(request)
+    source = body.get("from")
+    if not isinstance(source, str):
+        raise InvalidInput(
+            "from: the id of the contact to merge into this one", code="invalid_merge", field="from"
+        )
+    site = await _site_of_contact(services, target)
+    await merging.merge_contacts(
+        services.db,
+        services.bus,
+        site_id=site.id,
+        source_id=source,
+        target_id=target,
+        keep=merging.check_keep(body.get("keep")),
+        by=Actor("agent", access.user.id, access.user.name),
+    )
+    return JSONResponse(await services.db.read(lambda c: _page(c, target)))
