@@ -57,6 +57,7 @@
   function shown(v) { return v == null || v === "" ? "nothing" : Array.isArray(v) ? (v.join(", ") || "none") : typeof v === "object" ? JSON.stringify(v) : String(v); }
   function draw(d) {
     const c = d.contact;
+    me = c;
     document.getElementById("contact-h").textContent = c.name || c.email || c.phone || "Anonymous contact";
     document.title = `${document.getElementById("contact-h").textContent} · Parley`;
     for (const k of ["name", "email", "phone"]) fields.elements[k].value = c[k] || "";
@@ -134,6 +135,81 @@
       } catch (err) { window.ParleyConfirm.toast(err.message, true); }
     });
   }
+  // Merge: find the other contact, choose whose value each field keeps.
+  const merge = document.getElementById("merge");
+  const mergeForm = document.getElementById("merge-form");
+  const found = document.getElementById("merge-found");
+  const fieldsTable = document.getElementById("merge-fields");
+  let me = null;
+  let other = null;
+  let searching = null;
+  document.getElementById("merge-open").addEventListener("click", () => {
+    mergeForm.reset();
+    other = null;
+    fieldsTable.hidden = true;
+    document.getElementById("merge-go").disabled = true;
+    document.getElementById("merge-problem").hidden = true;
+    merge.showModal();
+    document.getElementById("merge-q").focus();
+  });
+  document.getElementById("merge-cancel").addEventListener("click", () => merge.close());
+  document.getElementById("merge-q").addEventListener("input", (e) => {
+    clearTimeout(searching);
+    searching = setTimeout(async () => {
+      const q = e.target.value.trim();
+      const d = q ? await api(`/api/v1/sites/${page.dataset.site}/contacts?q=${encodeURIComponent(q)}&limit=8`) : { contacts: [] };
+      found.textContent = "";
+      for (const c of d.contacts.filter((c) => c.id !== id)) {
+        const li = el("li");
+        const label = el("label", null, { class: "check-row" });
+        const pick = el("input", null, { type: "radio", name: "other", value: c.id });
+        pick.addEventListener("change", () => choose(c));
+        label.append(pick, document.createTextNode(" " + [c.name, c.email, c.phone].filter(Boolean).join(" · ")));
+        li.append(label);
+        found.append(li);
+      }
+      if (!found.children.length) found.append(el("li", q ? "No other contact matches." : "Type to search.", { class: "muted" }));
+    }, 150);
+  });
+  function choose(c) {
+    other = c;
+    const tbody = fieldsTable.querySelector("tbody");
+    tbody.textContent = "";
+    for (const [key, label] of [["name", "Name"], ["email", "Email"], ["phone", "Phone"], ["user_id", "User id"]]) {
+      const tr = el("tr");
+      const cell = (side, value) => {
+        const td = el("td");
+        const l = el("label", null, { class: "check-row" });
+        const r = el("input", null, { type: "radio", name: "keep-" + key, value: side, "aria-label": `${label}: keep ${side === "target" ? "this contact's" : "the other's"}` });
+        r.checked = side === "target" ? Boolean(me[key]) || !c[key] : !me[key] && Boolean(c[key]);
+        l.append(r, document.createTextNode(" " + (value || "—")));
+        td.append(l);
+        return td;
+      };
+      tr.append(el("th", label, { scope: "row" }), cell("target", me[key]), cell("source", c[key]));
+      tbody.append(tr);
+    }
+    fieldsTable.hidden = false;
+    document.getElementById("merge-go").disabled = false;
+  }
+  mergeForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!other) return;
+    const keep = {};
+    for (const key of ["name", "email", "phone", "user_id"]) {
+      const picked = mergeForm.querySelector(`input[name="keep-${key}"]:checked`);
+      if (picked) keep[key] = picked.value;
+    }
+    try {
+      draw(await api(`/api/v1/contacts/${id}/merge`, "POST", { from: other.id, keep }));
+      merge.close();
+      window.ParleyConfirm.toast("Merged.");
+    } catch (err) {
+      const p = document.getElementById("merge-problem");
+      p.textContent = err.message;
+      p.hidden = false;
+    }
+  });
   // "+ Chat": one client id per dialog, so a double click or a retry sends once.
   const chat = document.getElementById("chat");
   const chatForm = document.getElementById("chat-form");

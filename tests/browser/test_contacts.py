@@ -178,3 +178,42 @@ async def test_an_admin_erases_a_contact_after_confirming(stack: Stack, browser:
         await expect(page.locator("#count")).to_have_text("No contacts match.")
     finally:
         await context.close()
+
+
+async def test_two_contacts_are_merged_with_a_choice_per_field(stack: Stack, browser: Browser) -> None:
+    import httpx
+
+    from tests.helpers import sign_in
+
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+        await sign_in(http, email, password)
+        made = await http.post(
+            f"/api/v1/sites/{site.key}/contacts", json={"name": "R. Merge", "email": "rmerge@example.com"}
+        )
+        keep = made.json()["contact"]
+        await http.post(
+            f"/api/v1/sites/{site.key}/contacts", json={"name": "Rosa Merge", "phone": "+351 912 000 444"}
+        )
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(
+            context, stack, email, password, f"/contacts/{keep['id']}?site={site.key}"
+        )
+        await expect(page.get_by_role("heading", name="R. Merge")).to_be_visible()
+        await page.get_by_role("button", name="Merge with…").click()
+        dialog = page.get_by_role("dialog", name="Merge another contact into this one")
+        await dialog.get_by_label("Find the other contact").fill("rosa")
+        await dialog.get_by_label("Rosa Merge", exact=False).check()
+        await dialog.get_by_label("Name: keep the other's").check()
+        await expect(dialog.get_by_label("Phone: keep the other's")).to_be_checked()  # this one has none
+        await dialog.get_by_role("button", name="Merge").click()
+        await expect(dialog).to_be_hidden()
+        await expect(page.get_by_role("heading", name="Rosa Merge")).to_be_visible()
+        details = page.locator("#fields")
+        await expect(details.get_by_label("Phone")).to_have_value("+351912000444")
+        await expect(details.get_by_label("Email")).to_have_value("rmerge@example.com")
+        await expect(page.locator("#history")).to_contain_text("merged")
+    finally:
+        await context.close()
