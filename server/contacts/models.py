@@ -24,6 +24,9 @@ class Visitor(SQLModel, table=True):
         ),
         Index("ix_visitors_site_listed", "site_id", "listed_at"),
         Index("ix_visitors_site_user", "site_id", "user_id"),  # imports match rows by user id
+        # The contact list's sorts walk these instead of sorting every contact.
+        Index("ix_visitors_site_seen", "site_id", "last_seen_at"),
+        Index("ix_visitors_site_name", "site_id", "name"),
     )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)

@@ -22,6 +22,8 @@ When = sqlmodel.sql.sqltypes.UTCDateTime
 
 def upgrade() -> None:
     op.create_index("ix_visitors_site_user", "visitors", ["site_id", "user_id"])
+    op.create_index("ix_visitors_site_seen", "visitors", ["site_id", "last_seen_at"])
+    op.create_index("ix_visitors_site_name", "visitors", ["site_id", "name"])
     op.create_table(
         "contact_imports",
         sa.Column("id", Text(length=40), primary_key=True),
@@ -66,4 +68,6 @@ def downgrade() -> None:
     op.drop_table("import_chunks")
     op.drop_index("ix_contact_imports_status", table_name="contact_imports")
     op.drop_table("contact_imports")
+    op.drop_index("ix_visitors_site_name", table_name="visitors")
+    op.drop_index("ix_visitors_site_seen", table_name="visitors")
     op.drop_index("ix_visitors_site_user", table_name="visitors")
