@@ -25,7 +25,11 @@
       for (const c of page.contacts) {
         const tr = el("tr");
         const name = el("td");
-        name.append(el("a", c.name || c.email || c.phone || "Anonymous", { href: `/contacts/${c.id}?site=${site}` }));
+        const who = c.name || c.email || c.phone || "Anonymous";
+        name.append(el("a", who, { href: `/contacts/${c.id}?site=${site}` }));
+        const write = el("button", "+ Chat", { type: "button", class: "btn btn-small", "aria-label": `+ Chat with ${who}`, "aria-haspopup": "dialog" });
+        write.addEventListener("click", () => window.ParleyChat.open(c.id, who));
+        name.append(document.createTextNode(" "), write);
         const tags = el("td");
         for (const t of c.tags) tags.append(el("span", t, { class: "status" }), document.createTextNode(" "));
         tr.append(name, el("td", c.email || ""), el("td", c.phone || ""), tags, el("td", when(c.last_seen_at)));
@@ -210,28 +214,6 @@
       p.hidden = false;
     }
   });
-  // "+ Chat": one client id per dialog, so a double click or a retry sends once.
-  const chat = document.getElementById("chat");
-  const chatForm = document.getElementById("chat-form");
-  let clientId = null;
-  document.getElementById("chat-open").addEventListener("click", () => {
-    clientId = "chat-" + crypto.randomUUID();
-    chatForm.reset();
-    document.getElementById("chat-problem").hidden = true;
-    chat.showModal();
-    chatForm.elements.text.focus();
-  });
-  document.getElementById("chat-cancel").addEventListener("click", () => chat.close());
-  chatForm.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    try {
-      const ack = await api(`/api/v1/contacts/${id}/chat`, "POST", { text: chatForm.elements.text.value, channel: chatForm.elements.channel.value || null, client_id: clientId });
-      location.href = `/agent#c=${ack.conversation_id}`;
-    } catch (err) {
-      const p = document.getElementById("chat-problem");
-      p.textContent = err.message;
-      p.hidden = false;
-    }
-  });
+  document.getElementById("chat-open").addEventListener("click", () => window.ParleyChat.open(id, me && (me.name || me.email || me.phone)));
   api(`/api/v1/contacts/${id}`).then(draw).catch((e) => { document.getElementById("contact-h").textContent = e.message; });
 })();

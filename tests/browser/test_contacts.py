@@ -86,7 +86,7 @@ async def test_plus_chat_from_a_contact_reaches_the_visitor(stack: Stack, browse
             context, stack, email, password, f"/contacts/{nora.visitor['id']}?site={site.key}"
         )
         await page.get_by_role("button", name="+ Chat").click()
-        dialog = page.get_by_role("dialog", name="Write to this contact")
+        dialog = page.get_by_role("dialog", name="Write to Nora Next")
         await dialog.get_by_label("Message").fill("We have your size now.")
         await dialog.get_by_role("button", name="Send").click()
         await page.wait_for_url("**/agent#c=*")
@@ -217,3 +217,22 @@ async def test_two_contacts_are_merged_with_a_choice_per_field(stack: Stack, bro
         await expect(page.locator("#history")).to_contain_text("merged")
     finally:
         await context.close()
+
+
+async def test_plus_chat_from_a_row_of_the_contact_list(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    olaf = await writer(stack, site, "Hi", name="Olaf Listed")
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/contacts?site={site.key}")
+        await page.get_by_role("button", name="+ Chat with Olaf Listed").click()
+        dialog = page.get_by_role("dialog", name="Write to Olaf Listed")
+        await expect(dialog.get_by_label("Message")).to_be_focused()
+        await dialog.get_by_label("Message").fill("Your order is ready.")
+        await dialog.get_by_role("button", name="Send").click()
+        await page.wait_for_url("**/agent#c=*")
+        await expect(page.locator("#messages")).to_contain_text("Your order is ready.")
+    finally:
+        await context.close()
+        await olaf.close()
