@@ -136,18 +136,7 @@ async def chat_api(request: Request) -> Response:
     contact_id = request.path_params["id"]
     text, client_id, channel = _chat_fields(await read_object(request))
     site = await _site_of_contact(services, contact_id)
-    ack = await conversations.start_chat(
-        services.db,
-        services.bus,
-        access=access,
-        site_id=site.id,
-        visitor_id=contact_id,
-        channel_kind=channel,
-        client_id=client_id,
-        text=text,
-        max_chars=services.settings.max_message_chars,
-    )
-    return JSONResponse(ack, status_code=200 if ack["duplicate"] else 201)
+    return await _chat(request, access, site, contact_id, None, (text, client_id, channel))
 
 
 async def upsert_chat_api(request: Request) -> Response:
@@ -174,12 +163,20 @@ async def upsert_chat_api(request: Request) -> Response:
         fields = {k: v for k, v in {"name": who.get("name"), "email": email, "phone": phone}.items() if v}
         return book.add(conn, site.id, fields, by, country).id
 
+    return await _chat(request, access, site, None, upsert, (text, client_id, channel))
+
+
+async def _chat(request: Request, access: Any, site: Site, contact_id: str | None, upsert: Any,
+                said: tuple[str, str, str | None]) -> Response:  # fmt: skip
+    """The "+ Chat" action; 201 with the message's ack, 200 when the client id was used."""
+    services = services_of(request)
+    text, client_id, channel = said
     ack = await conversations.start_chat(
         services.db,
         services.bus,
         access=access,
         site_id=site.id,
-        visitor_id=None,
+        visitor_id=contact_id,
         upsert=upsert,
         channel_kind=channel,
         client_id=client_id,
