@@ -11,8 +11,8 @@ import logging
 from datetime import timedelta
 from itertools import islice
 
-from server.contacts import imports
-from server.contacts.imports import Row, Seen
+from server.contacts import import_rows, imports
+from server.contacts.import_rows import Row, Seen
 from server.contacts.models import ContactImport
 from server.db import Database
 from server.ids import utcnow
@@ -68,7 +68,7 @@ class ImportRunner:
         def next_batch() -> list[Row]:
             nonlocal number
             batch = []
-            for cells in islice(rows, imports.BATCH):
+            for cells in islice(rows, import_rows.BATCH):
                 number += 1
                 batch.append(Row(number, cells))
             return batch
@@ -82,7 +82,7 @@ class ImportRunner:
         seen = Seen()
         while batch := await asyncio.to_thread(next_batch):
             lease_until = utcnow() + self.lease
-            counts, keys = await self.db.write(imports.take, imp, batch, country, seen, lease_until)
+            counts, keys = await self.db.write(import_rows.take, imp, batch, country, seen, lease_until)
             seen.keys |= keys
             imp = imp.model_copy(update={"rows_done": imp.rows_done + len(batch), "counts": counts})
         await self.db.write(lambda c: imports.finish(c, imp.id))
