@@ -165,6 +165,22 @@
     });
   }
 
+  // -- contacts: the default country for phones -------------------------------------------------
+  const people = document.getElementById("people");
+  api(`/api/v1/sites/${site}/contact-settings`).then((d) => {
+    const names = Intl.DisplayNames ? new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "region" }) : null;
+    const choices = d.countries.map((c) => [c, names ? names.of(c) || c : c]).sort((a, b) => a[1].localeCompare(b[1]));
+    for (const [code, name] of choices) people.elements.default_country.append(new Option(`${name} (${code})`, code));
+    people.elements.default_country.value = d.default_country || "";
+  });
+  people.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/api/v1/sites/${site}/contact-settings`, "PATCH", { default_country: people.elements.default_country.value || null });
+      say(people, "Saved.", true);
+    } catch (err) { fail(people, err); }
+  });
+
   // -- canned responses ---------------------------------------------------------------
   const cannedBody = document.querySelector("#canned tbody");
   async function loadCanned() {

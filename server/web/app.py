@@ -158,6 +158,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/v1/contacts/{id}/erase", contacts_api.erase_api, methods=["POST"]),
         Route("/api/v1/contacts/{id}/merge", contacts_api.merge_api, methods=["POST"]),
         Route("/api/v1/sites/{key}/chats", contacts_api.upsert_chat_api, methods=["POST"]),
+        Route(
+            "/api/v1/sites/{key}/contact-settings",
+            contacts_api.contact_settings_api,
+            methods=["GET", "PATCH"],
+        ),
         Route("/api/v1/sites/{key}/imports", imports_api.upload_api, methods=["POST"]),
         Route("/api/v1/imports/{id}", imports_api.import_api),
         Route("/api/v1/imports/{id}/run", imports_api.run_api, methods=["POST"]),

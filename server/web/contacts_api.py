@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -241,3 +242,28 @@ async def merge_api(request: Request) -> Response:
         by=Actor("agent", access.user.id, access.user.name),
     )
     return JSONResponse(await services.db.read(lambda c: _page(c, target)))
+
+
+async def contact_settings_api(request: Request) -> Response:
+    """GET or PATCH {"default_country": "PT" | null}: how phones typed without + are read."""
+    await signed_in(request, "settings")
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    if request.method == "PATCH":
+        body = await read_object(request)
+        country = body.get("default_country")
+        if set(body) - {"default_country"} or not (
+            country is None
+            or (isinstance(country, str) and country.upper() in phonenumbers.SUPPORTED_REGIONS)
+        ):
+            raise InvalidInput(
+                "default_country: a region code such as PT, or null",
+                code="invalid_setting",
+                field="default_country",
+            )
+        site = await services.sites.change(
+            site.id, "contacts", {"default_country": country and country.upper()}
+        )
+    return JSONResponse(
+        {"default_country": country_of(site), "countries": sorted(phonenumbers.SUPPORTED_REGIONS)}
+    )

@@ -153,3 +153,21 @@ async def test_deleting_asks_first_and_cancel_keeps_it(stack: Stack, browser: Br
     finally:
         await http.aclose()
         await page.context.close()
+
+
+async def test_the_default_country_for_phones_is_chosen_by_name(stack: Stack, browser: Browser) -> None:
+    page, key, http = await settings(browser, stack)
+    try:
+        people = page.locator("#people")
+        country = people.get_by_label("Phones typed without + are in")
+        await expect(country.locator("option", has_text="Portugal (PT)")).to_have_count(1)
+        await country.select_option("PT")
+        await people.get_by_role("button", name="Save contacts settings").click()
+        await expect(people.get_by_role("status")).to_have_text("Saved.")
+        made = await http.post(f"/api/v1/sites/{key}/contacts", json={"name": "Rui", "phone": "912 345 678"})
+        assert made.json()["contact"]["phone"] == "+351912345678"
+        bad = await http.patch(f"/api/v1/sites/{key}/contact-settings", json={"default_country": "XX"})
+        assert (bad.status_code, bad.json()["field"]) == (422, "default_country")
+    finally:
+        await http.aclose()
+        await page.context.close()
