@@ -359,6 +359,53 @@
     if (stick) box.scrollTop = box.scrollHeight;
   }
 
+  // The contact's own tags, added and removed by hand (people with Contacts).
+  function contactTags(v) {
+    const part = el("div", "ctags");
+    const ul = el("ul", "chips");
+    ul.setAttribute("aria-label", "Contact tags");
+    part.append(el("h3", null, "Contact tags"), ul);
+    const editable = document.body.dataset.contacts === "yes";
+    const draw = (tags) => {
+      ul.textContent = "";
+      for (const t of tags) {
+        const li = el("li", "chip", t);
+        if (editable) {
+          const x = el("button", "link", "✕");
+          x.type = "button";
+          x.setAttribute("aria-label", "Remove the tag " + t);
+          x.onclick = async () => { draw((await api(`/api/v1/contacts/${v.id}/tags`, { method: "POST", body: { remove: [t] } })).tags); add.elements.tag.focus(); };
+          li.append(x);
+        }
+        ul.append(li);
+      }
+      if (!tags.length) ul.append(el("li", "muted", "None yet."));
+    };
+    draw(v.tags || []);
+    const add = el("form", "tag-add");
+    if (editable) {
+      const input = el("input");
+      input.name = "tag";
+      input.maxLength = 40;
+      input.setAttribute("aria-label", "Add a contact tag");
+      input.placeholder = "Add a tag";
+      const go = el("button", null, "Add");
+      go.type = "submit";
+      const said = el("span", "state");
+      said.setAttribute("role", "status");
+      add.append(input, go, said);
+      add.onsubmit = async (e) => {
+        e.preventDefault();
+        const t = input.value.trim();
+        if (!t) return;
+        try { draw((await api(`/api/v1/contacts/${v.id}/tags`, { method: "POST", body: { add: [t] } })).tags); input.value = ""; said.textContent = ""; }
+        catch (err) { said.textContent = err.message; }
+      };
+      part.append(add);
+    }
+    return part;
+  }
+
   async function contact(c) {
     const box = $("contact");
     box.textContent = "";
@@ -382,10 +429,11 @@
     fact("Visits", v.visit_count);
     fact("Pages seen", info.pages_seen);
     if (v.page_views && v.page_views.length) fact("Now on", v.page_views[0].title || v.page_views[0].url);
-    fact("Tags", (info.tags || []).join(", "));
+    fact("Conversation tags", (info.tags || []).join(", "));
     if (v.user_id) fact("User id", v.user_id + (v.verified ? " (verified)" : " (unverified)"));
     for (const [k, val] of Object.entries(v.attributes || {})) fact(k, val);
     box.append(dl);
+    box.append(contactTags(v));
     if (info.other_conversations.length) {
       box.append(el("h3", null, "Other conversations"));
       const ul = el("ul", "others");

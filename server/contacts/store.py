@@ -162,6 +162,7 @@ def profile(conn: Connection, visitor_id: str) -> dict[str, Any]:
         **visitor_public(found),
         "site_id": found.site_id,
         "attributes": found.attributes,
+        "tags": found.tags,
         "locale": found.locale,
         "timezone": found.timezone,
         "visit_count": found.visit_count,

@@ -549,3 +549,31 @@ async def test_the_list_is_updated_in_place_not_fetched_again(stack: Stack, brow
     finally:
         await context.close()
         await person.close()
+
+
+async def test_an_agent_tags_the_contact_from_the_contact_panel(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    tina = await writer(stack, site, "Can I order ten kettles?", name="Tina Tagged")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        await desk.row("Tina Tagged").get_by_role("button").click()
+        panel = desk.contact
+        await expect(panel.get_by_role("list", name="Contact tags")).to_contain_text("None yet.")
+        await panel.get_by_label("Add a contact tag").fill("wholesale")
+        await panel.get_by_role("button", name="Add", exact=True).click()
+        await expect(panel.get_by_role("list", name="Contact tags")).to_contain_text("wholesale")
+        assert tina.visitor is not None
+        async with httpx.AsyncClient(base_url=stack.agent_url) as http:
+            await sign_in(http, email, password)
+            page = (await http.get(f"/api/v1/contacts/{tina.visitor['id']}")).json()
+            assert page["contact"]["tags"] == ["wholesale"]
+            await panel.get_by_role("button", name="Remove the tag wholesale").click()
+            await expect(panel.get_by_role("list", name="Contact tags")).to_contain_text("None yet.")
+            page = (await http.get(f"/api/v1/contacts/{tina.visitor['id']}")).json()
+            assert page["contact"]["tags"] == []
+        assert desk.errors == []
+    finally:
+        await context.close()
+        await tina.close()
