@@ -21,7 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Text, and_, cast, func, insert, or_, select, update
 
 from server.contacts.models import ContactChange, Visitor
-from server.contacts.search import Matches, index_visitor, matching
+from server.contacts.search import Matches, index_visitor, matching, terms
 from server.contacts.store import MAX_ATTRIBUTES, visitor, visitors
 from server.errors import Conflict, InvalidInput
 from server.ids import iso, new_id, utcnow
@@ -134,27 +134,47 @@ def history(conn: Connection, visitor_id: str, limit: int = 100) -> list[dict[st
 # -- adding, listing, changing ----------------------------------------------------------------
 
 
+def candidates(
+    conn: Connection, site_id: str, *, user_ids: set[str], emails: set[str], phones: set[str]
+) -> list[Visitor]:
+    """The site's contacts holding any of these user ids, emails (any case) or E.164 phones,
+    oldest first: emails and phones through the search terms' index, never a scan."""
+    emails = {e.lower() for e in emails}
+    rows: list[Any] = []
+    if user_ids:
+        query = select(visitors).where(
+            visitors.c.site_id == site_id, visitors.c.user_id.in_(sorted(user_ids))
+        )
+        rows += conn.execute(query).mappings().all()
+    probes = sorted(
+        {"e:" + e.casefold()[:118] for e in emails} | {"p:" + re.sub(r"\D", "", p) for p in phones}
+    )
+    if probes:
+        ids = select(terms.c.visitor_id).where(terms.c.term.in_(probes))
+        query = select(visitors).where(visitors.c.id.in_(ids), visitors.c.site_id == site_id)
+        rows += conn.execute(query).mappings().all()
+    found = {r["id"]: Visitor.model_validate(dict(r)) for r in rows}.values()
+    # A term is a suffix: "ana@x.com" also finds "joana@x.com"; keep the exact holders.
+    exact = [
+        v for v in found if v.user_id in user_ids or (v.email or "").lower() in emails or v.phone in phones
+    ]
+    return sorted(exact, key=lambda v: v.created_at)
+
+
 def duplicate(
     conn: Connection, site_id: str, *, email: str | None, phone: str | None, user_id: str | None = None
 ) -> Visitor | None:
-    """The site's contact with this verified user id, else this email, else this E.164 phone."""
-    for column, value in (("user_id", user_id), ("email", email), ("phone", phone)):
-        if not value:
-            continue
-        where = (
-            func.lower(visitors.c.email) == value.lower()
-            if column == "email"
-            else visitors.c[column] == value
-        )
-        row = (
-            conn.execute(
-                select(visitors).where(visitors.c.site_id == site_id, where).order_by(visitors.c.created_at)
-            )
-            .mappings()
-            .first()
-        )
-        if row is not None:
-            return Visitor.model_validate(dict(row))
+    """The site's contact with this user id, else this email, else this E.164 phone."""
+    found = candidates(conn, site_id, user_ids={user_id} if user_id else set(),
+                       emails={email} if email else set(), phones={phone} if phone else set())  # fmt: skip
+    for holds in (
+        lambda v: bool(user_id) and v.user_id == user_id,
+        lambda v: bool(email) and (v.email or "").lower() == (email or "").lower(),
+        lambda v: bool(phone) and v.phone == phone,
+    ):
+        match = next((v for v in found if holds(v)), None)
+        if match is not None:
+            return match
     return None
 
 

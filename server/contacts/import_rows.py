@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from server.contacts import book
 from server.contacts.book import Actor
@@ -145,32 +145,17 @@ class Known:
     @classmethod
     def lookup(cls, conn: Connection, site_id: str, rows: list[Parsed]) -> Known:
         known = cls()
-        user_ids = sorted({r.user_id for r in rows if r.user_id})
-        emails = {r.email.lower() for r in rows if r.email}
-        phones = {r.phone for r in rows if r.phone}
-        found: list[Any] = []
-        if user_ids:
-            found += (
-                conn.execute(
-                    select(visitors).where(visitors.c.site_id == site_id, visitors.c.user_id.in_(user_ids))
-                )
-                .mappings()
-                .all()
-            )
-        probes = sorted(
-            {"e:" + e.casefold()[:118] for e in emails} | {"p:" + re.sub(r"\D", "", p) for p in phones}
+        found = book.candidates(
+            conn,
+            site_id,
+            user_ids={r.user_id for r in rows if r.user_id},
+            emails={r.email for r in rows if r.email},
+            phones={r.phone for r in rows if r.phone},
         )
-        if probes:
-            ids = select(terms.c.visitor_id).where(terms.c.term.in_(probes))
-            found += (
-                conn.execute(select(visitors).where(visitors.c.id.in_(ids), visitors.c.site_id == site_id))
-                .mappings()
-                .all()
-            )
-        for row in sorted(found, key=lambda r: r["created_at"], reverse=True):  # the oldest wins a key
-            contact = Visitor.model_validate(dict(row))
+        wanted = {k for r in rows for k in r.keys}
+        for contact in reversed(found):  # newest first, so the oldest wins a key
             for key in _keys_of(contact):
-                if key[2:] in emails or key[2:] in phones or key[2:] in user_ids:
+                if key in wanted:
                     known.by_key[key] = contact
         return known  # fmt: skip
 
