@@ -52,11 +52,7 @@
   const id = page.dataset.id;
   const fields = document.getElementById("fields");
   const tagAdd = document.getElementById("tag-add");
-  function say(form, text, ok) {
-    const s = form.querySelector(".status-line");
-    s.textContent = text;
-    s.className = "status-line " + (ok ? "ok" : "bad");
-  }
+  const { say, fail } = window.ParleyPage;
   const WHAT = { created: "added the contact", tags: "changed the tags", name: "changed the name", email: "changed the email", phone: "changed the phone" };
   function shown(v) { return v == null || v === "" ? "nothing" : Array.isArray(v) ? (v.join(", ") || "none") : typeof v === "object" ? JSON.stringify(v) : String(v); }
   function draw(d) {
@@ -119,10 +115,7 @@
     try {
       draw(await api(`/api/v1/contacts/${id}`, "PATCH", { name: f.name.value, email: f.email.value, phone: f.phone.value }));
       say(fields, "Saved.", true);
-    } catch (err) {
-      say(fields, err.message, false);
-      if (err.field && f[err.field]) { f[err.field].setAttribute("aria-invalid", "true"); f[err.field].focus(); }
-    }
+    } catch (err) { fail(fields, err); }
   });
   tagAdd.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -1,4 +1,4 @@
-// Shared by the settings and bots pages: making elements (people's words only ever as
+// Shared by the settings, bots and contacts pages: making elements (people's words only ever as
 // text) and calling the JSON API with the page's CSRF token; errors keep their code and field.
 "use strict";
 window.ParleyPage = (function () {
@@ -18,5 +18,16 @@ window.ParleyPage = (function () {
     if (!r.ok) throw Object.assign(new Error(data.message), data);
     return data;
   }
-  return { el, api };
+  // A form's status line (.status-line), and a refusal shown on the field it names.
+  function say(form, text, ok) {
+    const s = form.querySelector(".status-line");
+    s.textContent = text;
+    s.className = "status-line " + (ok ? "ok" : "bad");
+  }
+  function fail(form, e) {
+    for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
+    if (e.field && form.elements[e.field]) { form.elements[e.field].setAttribute("aria-invalid", "true"); form.elements[e.field].focus(); }
+    say(form, e.message, false);
+  }
+  return { el, api, say, fail };
 })();

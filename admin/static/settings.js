@@ -9,17 +9,7 @@
   const SECTIONS = ["conversations", "contacts", "proactive", "settings"];
   let channels = [];
 
-  const { el, api } = window.ParleyPage;
-  function say(form, text, ok) {
-    const s = form.querySelector(".status-line");
-    s.textContent = text;
-    s.className = "status-line " + (ok ? "ok" : "bad");
-  }
-  function fail(form, e) {
-    for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
-    if (e.field && form.elements[e.field]) { form.elements[e.field].setAttribute("aria-invalid", "true"); form.elements[e.field].focus(); }
-    say(form, e.message, false);
-  }
+  const { el, api, say, fail } = window.ParleyPage;
 
   // -- inbox settings -------------------------------------------------------------
   const inbox = document.getElementById("inbox");
