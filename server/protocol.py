@@ -211,6 +211,8 @@ ERROR_CODES: dict[str, str] = {
     "identity_unverified": "identify needs a valid user_hash (HMAC of user_id with the site's secret)",
     "invalid_email": "the email address is not valid",
     "too_many_attributes": "the visitor would have more attributes than allowed",
+    "invalid_field_value": "a custom field's value is not of its type",
+    "invalid_ref": "a link reference that is empty, too long or has control characters",
     "delivery_not_found": "no such proactive delivery for this visitor",
     "name_required": "the proactive message asks for a name",
     "details_required": "the proactive message asks for details before a message",

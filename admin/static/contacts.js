@@ -16,7 +16,8 @@
     for (const [k, v] of new URLSearchParams(location.search)) if (find.elements[k]) find.elements[k].value = v;
     async function load(again) {
       const params = new URLSearchParams();
-      for (const k of ["q", "tag", "channel", "open", "sort"]) if (find.elements[k].value) params.set(k, find.elements[k].value.trim());
+      for (const k of ["q", "tag", "field", "channel", "open", "sort"]) if (find.elements[k] && find.elements[k].value) params.set(k, find.elements[k].value.trim());
+      if (find.elements.field && find.elements.field.value && find.elements.value.value.trim()) params.set("value", find.elements.value.value.trim());
       if (find.elements.sort.value === "name") params.set("dir", "asc");
       if (!again) { cursor = null; body.textContent = ""; }
       if (cursor) params.set("cursor", cursor);
@@ -61,6 +62,7 @@
     document.getElementById("contact-h").textContent = c.name || c.email || c.phone || "Anonymous contact";
     document.title = `${document.getElementById("contact-h").textContent} · Parley`;
     for (const k of ["name", "email", "phone"]) fields.elements[k].value = c[k] || "";
+    custom(d.fields, c.attributes || {});
     const tags = document.getElementById("tags");
     tags.textContent = "";
     for (const t of c.tags) {
@@ -75,7 +77,8 @@
     convs.textContent = "";
     for (const v of d.conversations) {
       const li = el("li");
-      li.append(el("a", `${v.channel.name} · ${v.status} · ${when(v.last_activity_at)}`, { href: `/agent#c=${v.id}` }),
+      const from = v.ref ? ` · from ${v.ref}` : "";
+      li.append(el("a", `${v.channel.name} · ${v.status} · ${when(v.last_activity_at)}${from}`, { href: `/agent#c=${v.id}` }),
         el("br"), el("span", v.preview || "…", { class: "muted" }));
       convs.append(li);
     }
@@ -89,20 +92,63 @@
     fact("Language", c.locale);
     fact("Time zone", c.timezone);
     if (c.user_id) fact("User id", c.user_id + (c.verified ? " (verified)" : ""));
+    fact("First came from", window.ParleyPage.refText(c.first_ref));
+    if (c.latest_ref && (!c.first_ref || c.latest_ref.at !== c.first_ref.at)) fact("Lately came from", window.ParleyPage.refText(c.latest_ref));
     if (d.visit) { fact("Device", [d.visit.device, d.visit.browser, d.visit.os].filter(Boolean).join(" · ")); fact("Landed on", d.visit.landing_url); }
-    for (const [k, v] of Object.entries(c.attributes || {})) fact(k, v);
+    const defined = new Set(d.fields.map((f) => f.key));
+    for (const [k, v] of Object.entries(c.attributes || {})) if (!defined.has(k)) fact(k, v);
     const pages = document.getElementById("pages");
     pages.textContent = "";
     for (const p of d.page_views.slice(0, 10)) pages.append(el("li", `${p.title || p.url} · ${when(p.at)}`));
     if (!d.page_views.length) pages.append(el("li", "No pages seen.", { class: "muted" }));
+    const labels = Object.fromEntries(d.fields.map((f) => ["attribute." + f.key, f.label]));
     const hist = document.querySelector("#history tbody");
     hist.textContent = "";
     for (const h of d.history) {
       const tr = el("tr");
-      const what = h.field === "created" ? WHAT.created : `${WHAT[h.field] || "changed " + h.field}: ${shown(h.old)} → ${shown(h.new)}`;
+      const label = labels[h.field] ? "changed " + labels[h.field] : WHAT[h.field] || "changed " + h.field;
+      const what = h.field === "created" ? WHAT.created : `${label}: ${shown(h.old)} → ${shown(h.new)}`;
       tr.append(el("td", when(h.at)), el("td", h.by.name || h.by.type), el("td", what));
       hist.append(tr);
     }
+  }
+  // The site's custom fields, each with the input its type wants; named attributes.KEY,
+  // as the server names a field it refuses.
+  function custom(defs, values) {
+    const box = document.getElementById("custom-fields");
+    if (box.dataset.keys !== defs.map((f) => f.key).join(",")) {
+      box.textContent = "";
+      for (const f of defs) {
+        const label = el("label", f.label + " ");
+        let input;
+        if (f.type === "boolean" || f.type === "choice") {
+          input = el("select");
+          input.append(new Option("—", ""));
+          for (const [v, t] of f.type === "boolean" ? [["true", "Yes"], ["false", "No"]] : f.choices.map((c) => [c, c])) input.append(new Option(t, v));
+        } else {
+          input = el("input", null, { type: { number: "number", date: "date" }[f.type] || "text" });
+          if (f.type === "text") input.maxLength = 1000;
+          if (f.type === "number") input.step = "any";
+        }
+        input.name = "attributes." + f.key;
+        input.dataset.type = f.type;
+        label.append(input);
+        box.append(label);
+      }
+      box.dataset.keys = defs.map((f) => f.key).join(",");
+    }
+    for (const f of defs) {
+      const v = values[f.key];
+      fields.elements["attributes." + f.key].value = v == null ? "" : String(v);
+    }
+  }
+  function customValues() {
+    const out = {};
+    for (const input of document.querySelectorAll("#custom-fields [name]")) {
+      const raw = input.value.trim();
+      out[input.name.slice(11)] = raw === "" ? null : input.dataset.type === "boolean" ? raw === "true" : raw;
+    }
+    return out;
   }
   async function changeTags(body) {
     await api(`/api/v1/contacts/${id}/tags`, "POST", body);
@@ -113,7 +159,7 @@
     for (const x of fields.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
     const f = fields.elements;
     try {
-      draw(await api(`/api/v1/contacts/${id}`, "PATCH", { name: f.name.value, email: f.email.value, phone: f.phone.value }));
+      draw(await api(`/api/v1/contacts/${id}`, "PATCH", { name: f.name.value, email: f.email.value, phone: f.phone.value, attributes: customValues() }));
       say(fields, "Saved.", true);
     } catch (err) { fail(fields, err); }
   });

@@ -10,6 +10,9 @@
   const $ = (id) => document.getElementById(id);
   const CHOICES = [["ignore", "Ignore"], ["name", "Name"], ["first_name", "First name"], ["last_name", "Last name"],
     ["email", "Email"], ["phone", "Phone"], ["user_id", "User id"], ["tags", "Tags"], ["attribute", "A custom field…"]];
+  // The site's custom fields, each a column may go to (its values checked by the field's type).
+  const FIELDS = JSON.parse(root.dataset.fields || "[]");
+  CHOICES.splice(CHOICES.length - 1, 0, ...FIELDS.map((f) => ["attribute:" + f.key, `Field: ${f.label}`]));
   const DELIMITERS = { ",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars" };
   let current = null;
   let timer = null;
@@ -43,8 +46,11 @@
       const pick = el("select", null, { name: `col-${i}`, "aria-label": `Column ${header} goes to` });
       for (const [value, label] of CHOICES) pick.append(new Option(label, value));
       const key = el("input", null, { name: `key-${i}`, "aria-label": `Custom field for ${header}`, maxlength: "64", placeholder: "field name" });
-      const target = current.mapping[String(i)] || "ignore";
-      pick.value = target.startsWith("attribute:") ? "attribute" : target;
+      let target = current.mapping[String(i)] || "ignore";
+      const named = FIELDS.find((f) => [f.key, f.label.toLowerCase()].includes(header.trim().toLowerCase()));
+      if (target === "ignore" && named) target = "attribute:" + named.key;
+      const defined = FIELDS.some((f) => target === "attribute:" + f.key);
+      pick.value = target.startsWith("attribute:") && !defined ? "attribute" : target;
       key.value = target.startsWith("attribute:") ? target.slice(10) : header.replace(/[^A-Za-z0-9_.-]+/g, "_").toLowerCase();
       key.hidden = pick.value !== "attribute";
       pick.addEventListener("change", () => { key.hidden = pick.value !== "attribute"; });

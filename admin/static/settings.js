@@ -171,6 +171,54 @@
     } catch (err) { fail(people, err); }
   });
 
+  // -- contacts: custom fields (admins) ---------------------------------------------------------
+  const fieldsBody = document.querySelector("#contact-fields tbody");
+  const fieldNew = document.getElementById("field-new");
+  const TYPE_NAMES = { text: "Text", number: "Number", date: "Date", boolean: "Yes / no", choice: "One of a list" };
+  async function loadFields() {
+    const d = await api(`/api/v1/sites/${site}/contact-fields`);
+    fieldsBody.textContent = "";
+    for (const f of d.fields) {
+      const tr = el("tr");
+      const del = el("button", "Delete", { type: "button", class: "btn btn-danger btn-small", "aria-label": "Delete the field " + f.label,
+        "data-confirm": `Delete the field ${f.label}? Contacts keep their values, as plain attributes.` });
+      del.onclick = async () => {
+        await api(`/api/v1/sites/${site}/contact-fields/${f.key}`, "DELETE");
+        window.ParleyConfirm.toast(`Deleted the field ${f.label}.`);
+        await loadFields();
+        fieldNew.elements.label.focus();
+      };
+      const cell = el("td");
+      cell.append(del);
+      tr.append(el("td", f.label), el("td", f.key, { class: "code" }), el("td", TYPE_NAMES[f.type]), el("td", f.choices.join(", ")), cell);
+      fieldsBody.append(tr);
+    }
+    if (!d.fields.length) {
+      const tr = el("tr");
+      tr.append(el("td", "No custom fields yet.", { colspan: "5", class: "muted" }));
+      fieldsBody.append(tr);
+    }
+  }
+  if (fieldNew) {
+    loadFields();
+    const f = fieldNew.elements;
+    f.type.addEventListener("change", () => { document.getElementById("field-choices").hidden = f.type.value !== "choice"; });
+    fieldNew.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      for (const x of fieldNew.querySelectorAll("[aria-invalid]")) x.removeAttribute("aria-invalid");
+      const key = f.key.value.trim() || f.label.value.trim().toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[^a-z0-9]+/g, "_").replace(/^[^a-z]+|_+$/g, "").slice(0, 40);
+      const body = { label: f.label.value, key, type: f.type.value };
+      if (f.type.value === "choice") body.choices = f.choices.value.split(",").map((c) => c.trim()).filter(Boolean);
+      try {
+        await api(`/api/v1/sites/${site}/contact-fields`, "POST", body);
+        say(fieldNew, `Added ${body.label}.`, true);
+        fieldNew.reset();
+        document.getElementById("field-choices").hidden = true;
+        await loadFields();
+      } catch (err) { fail(fieldNew, err); }
+    });
+  }
+
   // -- canned responses ---------------------------------------------------------------
   const cannedBody = document.querySelector("#canned tbody");
   async function loadCanned() {

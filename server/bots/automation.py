@@ -25,7 +25,10 @@ def start(appender: Appender, conn: Connection, answer_id: str, *, now: bool) ->
     version, flow, name = found
     if now:
         contact = runtime.contact_of(
-            conn, appender.state["visitor_id"], automation.tags_of(conn, appender.state["id"])
+            conn,
+            appender.state["visitor_id"],
+            automation.tags_of(conn, appender.state["id"]),
+            appender.state["id"],
         )
         apply(appender, conn, answer_id, version, name, flows.start(flow, contact))
     else:
@@ -50,7 +53,10 @@ def turn(appender: Appender, conn: Connection, text: str | None, *, woke: bool =
         return True  # the bot is pausing; the message waits for it, or for an agent
     flow, name = runtime.flow_of(conn, run)
     contact = runtime.contact_of(
-        conn, appender.state["visitor_id"], automation.tags_of(conn, appender.state["id"])
+        conn,
+        appender.state["visitor_id"],
+        automation.tags_of(conn, appender.state["id"]),
+        appender.state["id"],
     )
     state = dict(run["state"])
     if state.pop("fresh", False) and not (text and flows.wants_human(text)):

@@ -11,7 +11,8 @@ A flow is ``{"start": STEP_ID, "steps": {STEP_ID: STEP, …}}``. Steps:
   "invalid_text", "next"}``: ask, validate, ask again until valid.
 - ``set``: ``{"tags": [...], "attributes": {KEY: VALUE}, "next"}``: tag the contact.
 - ``branch``: ``{"cases": [{"when": {"field", "op", "value"}, "next"}], "else"}``: on an
-  earlier answer (``answer.STEP``), the contact (``visitor.email``, ``attribute.KEY``)
+  earlier answer (``answer.STEP``), the contact (``visitor.email``, ``attribute.KEY``,
+  the link references ``contact.ref``, ``contact.first_ref``, ``conversation.ref``)
   or ``tags``.
 - ``wait``: ``{"seconds", "next"}``: pause (a timer the server keeps across restarts).
 - ``handoff``: ``{"text", "channel_id", "tags"}``: hand the conversation to agents.
@@ -30,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.contacts.fields import Field, value_of
 from server.errors import InvalidInput
 from server.operators import holds as compare
 
@@ -241,6 +243,8 @@ class Contact:
     phone: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    fields: dict[str, Field] = field(default_factory=dict)  # the site's custom fields, by key
+    refs: dict[str, str | None] = field(default_factory=dict)  # contact.ref, conversation.ref, …
 
 
 @dataclass
@@ -302,6 +306,8 @@ def _value(name: str, state: dict[str, Any], contact: Contact) -> Any:
         return contact.attributes.get(name[10:])
     if name == "tags":
         return " ".join(contact.tags)
+    if name in ("contact.ref", "contact.first_ref", "conversation.ref"):
+        return contact.refs.get(name)
     return None
 
 
@@ -359,8 +365,14 @@ def _run(
                 state["retries"] = 0
                 state["step"] = picked["next"]
                 continue
-            value = reply.strip()
+            value: Any = reply.strip()
             ok = _valid(step["field"], value)
+            typed = contact.fields.get(step["field"][10:]) if step["field"].startswith("attribute.") else None
+            if ok and typed is not None:
+                try:
+                    value = value_of(typed, value)
+                except InvalidInput:
+                    ok = False
             if not ok:
                 out.say.append(_ask(step, step.get("invalid_text") or step["text"]))
                 out.status, out.state = "waiting_input", state

@@ -9,6 +9,7 @@ the next message or the housekeeper resumes it from its stored step.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,14 +17,19 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from server.bots import flows
 from server.bots.models import BotAnswer, BotAnswerVersion, BotRun
+from server.contacts import fields, refs
 from server.contacts.models import Visitor
 from server.contacts.search import index_visitor
-from server.errors import NotFound
+from server.conversations.models import Conversation
+from server.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 runs = BotRun.__table__  # type: ignore[attr-defined]
 versions = BotAnswerVersion.__table__  # type: ignore[attr-defined]
 answers = BotAnswer.__table__  # type: ignore[attr-defined]
 visitors = Visitor.__table__  # type: ignore[attr-defined]
+conversations = Conversation.__table__  # type: ignore[attr-defined]
 
 ACTIVE = ("waiting_input", "waiting_time")
 
@@ -58,15 +64,30 @@ def flow_of(conn: Connection, run: dict[str, Any]) -> tuple[dict[str, Any], str]
     return flow, name or "Bot"
 
 
-def contact_of(conn: Connection, visitor_id: str, tags: list[str]) -> flows.Contact:
+def contact_of(
+    conn: Connection, visitor_id: str, tags: list[str], conversation_id: str | None = None
+) -> flows.Contact:
     row = conn.execute(
-        select(visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes).where(
-            visitors.c.id == visitor_id
-        )
+        select(
+            visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes, visitors.c.site_id
+        ).where(visitors.c.id == visitor_id)
     ).first()
     if row is None:
         return flows.Contact(tags=list(tags))
-    return flows.Contact(row.name, row.email, row.phone, dict(row.attributes or {}), list(tags))
+    defined = {f.key: f for f in fields.definitions(conn, row.site_id)}
+    mine = refs.of_contact(conn, visitor_id)
+    known = {
+        "contact.ref": refs.word(mine["latest"]),
+        "contact.first_ref": refs.word(mine["first"]),
+        "conversation.ref": refs.word(
+            conn.execute(select(conversations.c.ref).where(conversations.c.id == conversation_id)).scalar()
+            if conversation_id
+            else None
+        ),
+    }
+    return flows.Contact(
+        row.name, row.email, row.phone, dict(row.attributes or {}), list(tags), defined, known
+    )
 
 
 def learn(conn: Connection, visitor_id: str, changes: dict[str, Any]) -> None:
@@ -74,9 +95,9 @@ def learn(conn: Connection, visitor_id: str, changes: dict[str, Any]) -> None:
     if not changes:
         return
     row = conn.execute(
-        select(visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes).where(
-            visitors.c.id == visitor_id
-        )
+        select(
+            visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes, visitors.c.site_id
+        ).where(visitors.c.id == visitor_id)
     ).first()
     if row is None:
         return
@@ -86,7 +107,10 @@ def learn(conn: Connection, visitor_id: str, changes: dict[str, Any]) -> None:
     if "phone" in values:
         values["phone_digits"] = "".join(ch for ch in values["phone"] if ch.isdigit())[:20]
     if changes.get("attributes"):
-        values["attributes"] = {**(row.attributes or {}), **changes["attributes"]}
+        values["attributes"] = {
+            **(row.attributes or {}),
+            **_fitting(conn, row.site_id, changes["attributes"]),
+        }
     conn.execute(update(visitors).where(visitors.c.id == visitor_id).values(**values))
     if any(k in values for k in flows.FIELDS):
         index_visitor(
@@ -96,6 +120,19 @@ def learn(conn: Connection, visitor_id: str, changes: dict[str, Any]) -> None:
             values.get("email", row.email),
             values.get("phone", row.phone),
         )
+
+
+def _fitting(conn: Connection, site_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    """A flow's attributes with each custom field's value stored by its type; a value the
+    field refuses is left out (a bot's run never fails on it)."""
+    kept: dict[str, Any] = {}
+    defined = {f.key: f for f in fields.definitions(conn, site_id)}
+    for key, value in attributes.items():
+        try:
+            kept[key] = fields.value_of(defined[key], value) if key in defined else value
+        except InvalidInput:
+            log.warning("a bot's value for field %s is not a %s; left out", key, defined[key].type)
+    return {k: v for k, v in kept.items() if v is not None}
 
 
 def save(

@@ -8,7 +8,7 @@ import codecs
 from collections.abc import AsyncIterator
 from typing import Any
 
-from server.contacts import book, imports, store
+from server.contacts import book, fields, imports, store
 from server.contacts.book import Actor
 from server.contacts.models import ContactImport, Visitor
 from server.db import Database
@@ -122,3 +122,16 @@ async def run_import(
             c, import_id, mapping=mapping, mode=mode, keep_existing=keep_existing, dry=dry
         )
     )
+
+
+async def define_field(db: Database, site_id: str, body: dict[str, Any]) -> fields.Field:
+    """A new custom field (the caller then tells every process the site changed)."""
+    return await db.write(lambda c: fields.define(c, site_id, body))
+
+
+async def redefine_field(db: Database, site_id: str, key: str, body: dict[str, Any]) -> fields.Field:
+    return await db.write(lambda c: fields.redefine(c, site_id, key, body))
+
+
+async def undefine_field(db: Database, site_id: str, key: str) -> None:
+    await db.write(lambda c: fields.undefine(c, site_id, key))

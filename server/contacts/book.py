@@ -20,6 +20,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Text, and_, cast, func, insert, or_, select, update
 
+from server.contacts import fields
 from server.contacts.models import ContactChange, Visitor
 from server.contacts.search import Matches, index_visitor, matching, terms
 from server.contacts.store import MAX_ATTRIBUTES, visitor, visitors
@@ -199,6 +200,8 @@ def add(conn: Connection, site_id: str, body: dict[str, Any], by: Actor, country
             code="invalid_input",
             field="attributes",
         )
+    typed = fields.typed(fields.definitions(conn, site_id), attributes)
+    attributes = {k: v for k, v in typed.items() if v is not None}
     found = duplicate(conn, site_id, email=email, phone=phone)
     if found is not None:
         same = "email" if email and found.email and found.email.lower() == email.lower() else "phone"
@@ -254,12 +257,14 @@ def change(
         given = body["attributes"]
         if not isinstance(given, dict):
             raise InvalidInput("attributes: an object", code="invalid_input", field="attributes")
+        given = fields.typed(fields.definitions(conn, me.site_id), given)
         merged = {k: v for k, v in {**me.attributes, **given}.items() if v is not None}
         if len(merged) > MAX_ATTRIBUTES:
             raise InvalidInput(
                 f"at most {MAX_ATTRIBUTES} attributes", code="too_many_attributes", field="attributes"
             )
-        values["attributes"] = merged
+        if merged != me.attributes:
+            values["attributes"] = merged
     other = duplicate(conn, me.site_id, email=values.get("email"), phone=values.get("phone"))
     if other is not None and other.id != me.id:
         raise Conflict(
@@ -276,7 +281,9 @@ def change(
             record(conn, me.id, by, key, getattr(me, key), values[key])
     if "attributes" in values:
         for key in sorted(set(me.attributes) | set(values["attributes"])):
-            record(conn, me.id, by, f"attribute.{key}", me.attributes.get(key), values["attributes"].get(key))
+            old, new = me.attributes.get(key), values["attributes"].get(key)
+            if old != new:
+                record(conn, me.id, by, f"attribute.{key}", old, new)
     updated = me.model_copy(update=values)
     if {"name", "email", "phone"} & set(values):
         index_visitor(conn, me.id, updated.name, updated.email, updated.phone)
@@ -316,6 +323,8 @@ def _tags(raw: Any) -> list[str]:
 class Filters:
     query: str = ""
     tag: str | None = None
+    field: str | None = None  # a custom field's (or attribute's) key
+    value: str | None = None  # what it is; None: that it is set at all
     sort: str = "last_seen"
     descending: bool = True
     cursor: str | None = None
@@ -335,6 +344,8 @@ def listed(conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = ())
         query = query.where(found)
     if f.tag:
         query = query.where(_has_tag(f.tag))
+    if f.field:
+        query = query.where(_field_is(conn, site_id, f.field, f.value))
     for condition in also:
         query = query.where(condition)
     if f.cursor:
@@ -369,6 +380,30 @@ def listed(conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = ())
 def _has_tag(tag: str) -> Any:
     # Tags are a JSON list; the quoted tag inside it is an exact, case-sensitive match.
     return cast(visitors.c.tags, Text).contains(json.dumps(tag, ensure_ascii=False))
+
+
+def _field_is(conn: Connection, site_id: str, key: str, raw: str | None) -> Any:
+    """The condition "this field is set" (raw None) or "this field is raw", compared by
+    the field's type: 3 finds 3.0, "yes" finds true."""
+    value = visitors.c.attributes[key]
+    if raw is None:
+        return value.as_string().is_not(None)
+    defined = next((d for d in fields.definitions(conn, site_id) if d.key == key), None)
+    if defined is None:
+        return value.as_string() == raw
+    typed = fields.value_of(defined, raw)
+    if typed is None:
+        return value.as_string().is_(None)
+    # PostgreSQL's ->> gives JSON's text (3, true): no cast that a stray value could break.
+    # SQLite's json_extract gives SQL values (3, 1): compared as numbers.
+    postgres = conn.dialect.name == "postgresql"
+    if defined.type == "number":
+        return value.as_string() == json.dumps(typed) if postgres else value.as_float() == float(typed)
+    if defined.type == "boolean":
+        return value.as_string() == json.dumps(typed) if postgres else value.as_integer() == int(typed)
+    if defined.type == "text":
+        return func.lower(value.as_string()) == typed.lower()
+    return value.as_string() == typed
 
 
 def _cursor_of(value: Any, last_id: str) -> str:

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, update
 
-from server.contacts import book
+from server.contacts import book, fields
 from server.contacts.book import Actor
+from server.contacts.fields import Field
 from server.contacts.imports import imports, rejects
 from server.contacts.models import ContactImport, Visitor
 from server.contacts.search import index_visitor, terms, terms_of
@@ -59,7 +60,8 @@ def take(conn: Connection, imp: ContactImport, batch: list[Row], country: str | 
         **imp.counts,
     }
     counts["reasons"] = dict(counts.get("reasons") or {})
-    parsed = [(row, _parse(imp, row, country)) for row in batch]
+    defined = {f.key: f for f in fields.definitions(conn, imp.site_id)}
+    parsed = [(row, _parse(imp, row, country, defined)) for row in batch]
     known = Known.lookup(conn, imp.site_id, [p for _, p in parsed if isinstance(p, Parsed)])
     writes = Writes(Actor("import", imp.id, imp.filename))
     for row, p in parsed:
@@ -99,7 +101,7 @@ class Parsed:
     phone: str | None
     user_id: str | None
     tags: list[str]
-    attributes: dict[str, str]
+    attributes: dict[str, Any]
 
     @property
     def keys(self) -> list[str]:
@@ -107,11 +109,11 @@ class Parsed:
         return [k for k in [*found, f"p:{self.phone}" if self.phone else ""] if k]
 
 
-def _parse(imp: ContactImport, row: Row, country: str | None) -> Parsed | str:
+def _parse(imp: ContactImport, row: Row, country: str | None, defined: dict[str, Field]) -> Parsed | str:
     """The row's values by the mapping, checked; or why it is rejected."""
     values: dict[str, Any] = {}
     tags: list[str] = []
-    attributes: dict[str, str] = {}
+    attributes: dict[str, Any] = {}
     for key, target in imp.mapping.items():
         cell = row.cells[int(key)].strip() if int(key) < len(row.cells) else ""
         if not cell or target == "ignore":
@@ -128,6 +130,7 @@ def _parse(imp: ContactImport, row: Row, country: str | None) -> Parsed | str:
         phone = book.clean_phone(values.get("phone"), country)
         clean = book.clean_name(name)
         tags = [book.clean_tag(t) for t in dict.fromkeys(tags)]
+        attributes = fields.typed(list(defined.values()), attributes)
     except InvalidInput as exc:
         return exc.message[:300]
     user_id = (values.get("user_id") or "")[:255] or None

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from server.contacts import fields, refs
 from server.contacts.models import Visitor
 from server.contacts.search import index_visitor
 from server.errors import InvalidInput, NotFound
@@ -32,10 +33,14 @@ def visitor(conn: Connection, visitor_id: str) -> Visitor:
 
 
 def set_attributes(conn: Connection, *, visitor_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
-    """Merge attributes into the visitor's; a value of null removes that key."""
+    """Merge attributes into the visitor's; a value of null removes that key. The key
+    ``ref`` is a link reference (server/contacts/refs.py), not an attribute."""
     found = visitor(conn, visitor_id)
+    if "ref" in attributes:
+        attributes = dict(attributes)
+        refs.record(conn, visitor_id, refs.of_set(attributes.pop("ref"), utcnow()))
     merged = dict(found.attributes)
-    for key, value in attributes.items():
+    for key, value in fields.typed(fields.definitions(conn, found.site_id), attributes).items():
         if value is None:
             merged.pop(key, None)
         else:

@@ -11,12 +11,13 @@ because not enough time has passed — the moment it will.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from server import operators, patterns
+from server.contacts.fields import Field
 from server.errors import InvalidInput
 from server.sites.hours import Hours
 
@@ -35,6 +36,10 @@ FIELDS: dict[str, str] = {
     "utm.campaign": "text",
     "utm.term": "text",
     "utm.content": "text",
+    # link references (server/contacts/refs.py), as their word or campaign
+    "contact.ref": "text",
+    "contact.first_ref": "text",
+    "conversation.ref": "text",
     "time_on_page": "number",  # seconds
     "time_on_site": "number",  # seconds, this visit
     "visits": "number",  # visit count, this one included
@@ -46,6 +51,7 @@ FIELDS: dict[str, str] = {
     "timezone": "text",
 }
 TIME_FIELDS = ("time_on_page", "time_on_site")
+REF_FIELDS = ("contact.ref", "contact.first_ref", "conversation.ref")
 
 OPERATORS: dict[str, tuple[str, ...]] = {
     "text": ("is", "is_not", "contains", "not_contains", "starts_with", "matches", "is_set"),
@@ -198,6 +204,7 @@ class Facts:
     utm: Mapping[str, Any] = field(default_factory=dict)
     events: Mapping[str, int] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    refs: Mapping[str, str | None] = field(default_factory=dict)  # contact.ref, conversation.ref, …
 
     def value(self, name: str) -> Any:
         if name == "page.url":
@@ -222,6 +229,8 @@ class Facts:
             return self.events.get(name[6:], 0)
         if name.startswith("attribute."):
             return self.attributes.get(name[10:])
+        if name in REF_FIELDS:
+            return self.refs.get(name)
         return getattr(self, name, None)
 
 
@@ -311,6 +320,9 @@ FIELD_WORDS: dict[str, str] = {
     "utm.campaign": "campaign",
     "utm.term": "campaign term",
     "utm.content": "campaign content",
+    "contact.ref": "contact's latest link reference",
+    "contact.first_ref": "contact's first link reference",
+    "conversation.ref": "open conversation's link reference",
     "time_on_page": "time on the page",
     "time_on_site": "time on the site",
     "visits": "visits",
@@ -352,7 +364,7 @@ def _leaf_words(leaf: Mapping[str, Any]) -> str:
 FIELD_GROUPS = {
     "Page": ("page.path", "page.url", "page.title", "page.referrer"),
     "Visit": ("time_on_page", "time_on_site", "visits", "returning"),
-    "Campaign": ("utm.source", "utm.medium", "utm.campaign", "utm.term", "utm.content"),
+    "Campaign": ("utm.source", "utm.medium", "utm.campaign", "utm.term", "utm.content", *REF_FIELDS),
     "Device": ("device", "browser", "os", "language", "timezone"),
 }
 FIELD_CHOICES = {
@@ -363,9 +375,14 @@ FIELD_CHOICES = {
 }
 
 
-def builder_schema() -> dict[str, Any]:
+# A custom field's type as a rule sees it: a date (YYYY-MM-DD) compares as words do.
+CUSTOM_TYPES = {"text": "text", "number": "number", "date": "any", "boolean": "boolean", "choice": "text"}
+
+
+def builder_schema(custom: Sequence[Field] = ()) -> dict[str, Any]:
     """What the admin's condition builder offers: fields by group with their type and
-    fitting input, each type's operators, and the tree's limits."""
+    fitting input, each type's operators, and the tree's limits; ``custom``: the site's
+    contact fields, each offered by its label (as ``attribute.KEY``)."""
     fields = [
         {
             "name": name,
@@ -385,6 +402,11 @@ def builder_schema() -> dict[str, Any]:
          "family": "event name", "choices": [], "unit": "times", "strict": False},
         {"name": "attribute.", "label": "Visitor attribute", "type": "any", "group": "Custom",
          "family": "attribute key", "choices": [], "unit": None, "strict": False},
+    ]  # fmt: skip
+    fields[-2:-2] = [
+        {"name": f"attribute.{f.key}", "label": f.label, "type": CUSTOM_TYPES[f.type],
+         "group": "Contact fields", "choices": list(f.choices), "unit": None, "strict": f.type == "choice"}
+        for f in custom
     ]  # fmt: skip
     return {
         "fields": fields,

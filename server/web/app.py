@@ -163,6 +163,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             contacts_api.contact_settings_api,
             methods=["GET", "PATCH"],
         ),
+        Route("/api/v1/sites/{key}/contact-fields", contacts_api.fields_api, methods=["GET", "POST"]),
+        Route(
+            "/api/v1/sites/{key}/contact-fields/{field}",
+            contacts_api.field_api,
+            methods=["PATCH", "DELETE"],
+        ),
         Route("/api/v1/sites/{key}/imports", imports_api.upload_api, methods=["POST"]),
         Route("/api/v1/imports/{id}", imports_api.import_api),
         Route("/api/v1/imports/{id}/run", imports_api.run_api, methods=["POST"]),

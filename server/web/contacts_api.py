@@ -3,6 +3,7 @@ and one contact's page (fields, tags, conversations on every channel, visits, hi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server import merging, privacy
-from server.contacts import actions, book
+from server.contacts import actions, book, fields
 from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
 from server.conversations import actions as conversations
@@ -56,6 +57,8 @@ async def contacts_api(request: Request) -> Response:
     filters = Filters(
         query=q.get("q", "")[:200],
         tag=q.get("tag") or None,
+        field=_field_key(q.get("field")),
+        value=q.get("value"),
         sort=sort,
         descending=q.get("dir", "desc") == "desc",
         cursor=q.get("cursor") or None,
@@ -63,6 +66,14 @@ async def contacts_api(request: Request) -> Response:
     )
     also = directory.conditions(channel=q.get("channel") or None, open_=open_)
     return JSONResponse(await services.db.read(lambda c: book.listed(c, site.id, filters, also)))
+
+
+def _field_key(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", raw):
+        raise InvalidInput("field: a custom field's key", code="invalid_input", field="field")
+    return raw
 
 
 def _limit(raw: str | None) -> int:
@@ -107,12 +118,14 @@ def _page(conn: Any, contact_id: str) -> dict[str, Any]:
     profile = visitor_profile(conn, contact_id)
     return {
         "contact": {**book.summary(contact), "attributes": contact.attributes, "locale": contact.locale,
-                    "timezone": contact.timezone, "visit_count": contact.visit_count},
+                    "timezone": contact.timezone, "visit_count": contact.visit_count,
+                    "first_ref": contact.first_ref, "latest_ref": contact.latest_ref},
         "conversations": directory.of_contact(conn, contact_id),
         "visit": latest_visit(conn, contact_id),
         "page_views": profile["page_views"],
         "events": profile["events"],
         "history": book.history(conn, contact_id),
+        "fields": [f.out() for f in fields.definitions(conn, contact.site_id)],
     }  # fmt: skip
 
 
@@ -267,3 +280,41 @@ async def contact_settings_api(request: Request) -> Response:
     return JSONResponse(
         {"default_country": country_of(site), "countries": sorted(phonenumbers.SUPPORTED_REGIONS)}
     )
+
+
+async def fields_api(request: Request) -> Response:
+    """GET: the site's custom fields (anyone with Contacts); POST: define one (admins)."""
+    access = await signed_in(request, "contacts")
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    if request.method == "POST":
+        _admin(access.user.role)
+        body = await read_object(request)
+        added = await actions.define_field(services.db, site.id, body)
+        await services.sites.changed(site.key)
+        return JSONResponse({"field": added.out()}, status_code=201)
+    return JSONResponse(
+        {"fields": [f.out() for f in fields.of_settings(site.settings)], "types": list(fields.TYPES)}
+    )
+
+
+async def field_api(request: Request) -> Response:
+    """PATCH: a field's label or choices; DELETE: forget it (contacts keep the values)."""
+    access = await signed_in(request, "contacts")
+    _admin(access.user.role)
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    key = request.path_params["field"]
+    if request.method == "DELETE":
+        await actions.undefine_field(services.db, site.id, key)
+        await services.sites.changed(site.key)
+        return Response(status_code=204)
+    body = await read_object(request)
+    changed = await actions.redefine_field(services.db, site.id, key, body)
+    await services.sites.changed(site.key)
+    return JSONResponse({"field": changed.out()})
+
+
+def _admin(role: str) -> None:
+    if role != "admin":
+        raise Forbidden("only admins define contact fields", code="admins_only")

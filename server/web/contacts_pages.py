@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from server.contacts.fields import of_settings
 from server.errors import Unauthorized
 from server.services import services_of
 from server.web.auth import csrf_token, signed_in
@@ -32,6 +33,7 @@ async def contacts_page(request: Request) -> Response:
         user=access.user,
         site=site,
         contact_id=contact,
+        fields=[f.out() for f in of_settings(site.settings)],
         section="contacts",
         csrf=csrf_token(request),
         sections=access.sections,
@@ -50,6 +52,11 @@ async def import_page(request: Request) -> Response:
         return HTMLResponse(denied, status_code=403, headers=HEADERS)
     site = await _site(request, services_of(request))
     html = templates.get_template("contacts_import.html").render(
-        user=access.user, site=site, section="contacts", csrf=csrf_token(request), sections=access.sections
+        user=access.user,
+        site=site,
+        fields=[f.out() for f in of_settings(site.settings)],
+        section="contacts",
+        csrf=csrf_token(request),
+        sections=access.sections,
     )
     return HTMLResponse(html, headers=HEADERS)

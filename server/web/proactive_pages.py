@@ -20,6 +20,7 @@ from server import untrusted
 from server.accounts.models import User
 from server.bots import store as bots
 from server.channels.store import site_channels
+from server.contacts.fields import of_settings as contact_fields
 from server.errors import InvalidInput, NotFound, ParleyError, Unauthorized
 from server.proactive import admin, rules, store, why
 from server.services import Services, services_of
@@ -274,7 +275,7 @@ async def edit_page(request: Request, user: User) -> Response:
             "actions": [a for a in store.ACTIONS[data["msg"].status] if a != "edit"],
             "fields": [*sorted(rules.FIELDS), "event.NAME", "attribute.KEY"],
             "operators": rules.OPERATOR_LABELS,
-            "schema": rules.builder_schema(),
+            "schema": rules.builder_schema(contact_fields(data["site"].settings)),
             "status_label": store.STATUS_LABELS[data["msg"].status],
             "chart": _chart(data["daily"][-14:]),
         },
