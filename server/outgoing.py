@@ -84,6 +84,7 @@ class ConversationOut(Out):
     last_agent_seq: Seq
     last_preview: str
     tags: list[str] | None = None
+    ref: str | None = None  # the link reference it started with (?ref=, a utm campaign)
 
 
 class EventOut(Out):

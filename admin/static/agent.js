@@ -207,7 +207,7 @@
       b.append(dot, who);
       if (label) b.append(pause(), el("span", "sr", label));
       b.append(pause(), el("span", "when", time(r.last_activity_at)), pause(), el("span", "last", r.last_preview),
-        pause(), el("span", "assignee", assignee));
+        pause(), el("span", "assignee", assignee + (r.ref ? ` · from ${r.ref}` : "")));
       b.onclick = () => select(r.id);
       li.append(b);
       ul.append(li);

@@ -23,6 +23,10 @@ window.ParleyPanel = (function () {
     fact("Pages seen", info.pages_seen);
     if (v.page_views && v.page_views.length) fact("Now on", v.page_views[0].title || v.page_views[0].url);
     fact("Conversation tags", (info.tags || []).join(", "));
+    const r = info.refs || {};
+    fact("Started from", window.ParleyPage.refText(r.conversation));
+    fact("First came from", window.ParleyPage.refText(r.first));
+    if (r.latest && (!r.first || r.latest.at !== r.first.at)) fact("Lately came from", window.ParleyPage.refText(r.latest));
     if (v.user_id) fact("User id", v.user_id + (v.verified ? " (verified)" : " (unverified)"));
     for (const [k, val] of Object.entries(v.attributes || {})) fact(k, val);
     box.append(dl);

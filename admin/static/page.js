@@ -29,5 +29,12 @@ window.ParleyPage = (function () {
     if (e.field && form.elements[e.field]) { form.elements[e.field].setAttribute("aria-invalid", "true"); form.elements[e.field].focus(); }
     say(form, e.message, false);
   }
-  return { el, api, say, fail };
+  // A link reference in words: its ?ref= word, then its campaign (source / medium / campaign).
+  function refText(r) {
+    if (!r) return "";
+    const utm = r.utm || {};
+    const campaign = [utm.source, utm.medium, utm.campaign].filter(Boolean).join(" / ");
+    return [r.ref, campaign].filter(Boolean).join(" · ") + (r.via === "set" ? " (set by the site)" : "");
+  }
+  return { el, api, say, fail, refText };
 })();

@@ -52,6 +52,9 @@ class Visitor(SQLModel, table=True):
     listed_at: datetime | None = Field(default=None)
     added_by: str | None = Field(default=None, max_length=40)  # the user who added them by hand
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Link references (server/contacts/refs.py): where the contact first came from, and lately.
+    first_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    latest_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 
 
 class VisitorTerm(SQLModel, table=True):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from server.channels.models import Channel
+from server.contacts import refs
 from server.contacts.store import visitors
 from server.conversations.models import Conversation
 from server.ids import iso
@@ -47,6 +48,7 @@ def of_contact(conn: Connection, visitor_id: str) -> list[dict[str, Any]]:
             conversations.c.last_preview,
             conversations.c.last_activity_at,
             conversations.c.tags,
+            conversations.c.ref,
             channels.c.kind,
             channels.c.name,
         )
@@ -62,6 +64,7 @@ def of_contact(conn: Connection, visitor_id: str) -> list[dict[str, Any]]:
             "preview": r["last_preview"],
             "last_activity_at": iso(r["last_activity_at"]),
             "tags": r["tags"],
+            "ref": refs.word(r["ref"]),
             "channel": {"kind": r["kind"], "name": r["name"]},
         }
         for r in rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from server.contacts import refs
 from server.ids import iso
 from server.outgoing import ORIGINS
 
@@ -85,4 +86,6 @@ def conversation_summary(row: dict[str, Any]) -> dict[str, Any]:
         "last_agent_seq": row.get("last_agent_seq", 0),
         "last_preview": row.get("last_preview", ""),
         **({"tags": row["tags"] or []} if "tags" in row else {}),
+        # where the contact came from when it started (a link's ?ref=, a campaign)
+        **({"ref": refs.word(row["ref"])} if row.get("ref") else {}),
     }

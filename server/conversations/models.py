@@ -54,6 +54,8 @@ class Conversation(SQLModel, table=True):
     snoozed_until: datetime | None = Field(default=None, index=True)
     # A bot is answering: the inbox shows no markers and the badge does not count it.
     bot_active: bool = Field(default=False)
+    # The contact's latest link reference when it started (server/contacts/refs.py).
+    ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 
 
 class Message(SQLModel, table=True):

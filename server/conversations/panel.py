@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from server.channels.store import site_channels
+from server.contacts import refs
 from server.conversations import queries
+from server.conversations.models import Conversation
 from server.tracking import reports
+
+conversations = Conversation.__table__  # type: ignore[attr-defined]
 
 
 def contact_panel(conn: Connection, conversation: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +38,13 @@ def contact_panel(conn: Connection, conversation: dict[str, Any]) -> dict[str, A
         "pages_seen": reports.pages_seen(conn, visitor_id),
         "wrote_from": reports.page_at(conn, visitor_id, started) if started is not None else None,
         "tags": conversation.get("tags") or [],
+        # Link references: what this conversation started from, and the contact's first and latest.
+        "refs": {
+            "conversation": conn.execute(
+                select(conversations.c.ref).where(conversations.c.id == conversation["id"])
+            ).scalar(),
+            **refs.of_contact(conn, visitor_id),
+        },
         "other_conversations": [
             {k: c[k] for k in ("id", "status", "created_at", "last_activity_at", "last_preview")}
             for c in others

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from server.accounts.access import access_of
 from server.accounts.store import user_by_id
 from server.channels.models import Channel
+from server.contacts import refs
 from server.contacts.store import mark_listed
 from server.conversations import attachments, automation, workflow
 from server.conversations import statements as sql
@@ -129,6 +130,7 @@ def _active_conversation(
                     last_visitor_seq=0,
                     last_agent_seq=0,
                     last_preview="",
+                    ref=refs.latest(conn, visitor_id),
                 )
             )
         mark_listed(conn, visitor_id)  # who writes is a contact

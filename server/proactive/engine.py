@@ -23,7 +23,9 @@ from sqlalchemy import func, select
 
 from server.channels.models import Channel
 from server.channels.store import channels, site_channels
+from server.contacts import refs
 from server.contacts.models import Visitor
+from server.conversations.models import Conversation
 from server.ids import iso, new_id, utcnow
 from server.proactive import rules, store
 from server.proactive.models import ProactiveMessage
@@ -38,6 +40,7 @@ from server.tracking.models import TrackedEvent, Visit
 
 log = logging.getLogger(__name__)
 events_table = TrackedEvent.__table__  # type: ignore[attr-defined]
+conversations = Conversation.__table__  # type: ignore[attr-defined]
 CACHE_S = 60.0  # a safety net: changes arrive over the bus at once
 DEFAULT_CAP = 1
 
@@ -71,6 +74,7 @@ class Context:
     timezone: str | None
     attributes: dict[str, Any]
     events: Counter[str]
+    refs: dict[str, str | None] = field(default_factory=dict)
     page_url: str = ""
     page_title: str = ""
     page_referrer: str = ""
@@ -95,6 +99,7 @@ class Context:
             utm=self.visit.utm,
             events=self.events,
             attributes=self.attributes,
+            refs=self.refs,
         )
 
     def cancel_timers(self) -> None:
@@ -306,4 +311,22 @@ def context_for(conn: Db, site: Site, visitor: Visitor, visit: Visit, client_kin
         timezone=visitor.timezone,
         attributes=dict(visitor.attributes),
         events=visit_events(conn, visitor.id, visit.started_at),
+        refs=refs_for(conn, visitor.id),
     )
+
+
+def refs_for(conn: Db, visitor_id: str) -> dict[str, str | None]:
+    """The link references rules read: the contact's latest and first, and its open
+    conversation's."""
+    mine = refs.of_contact(conn, visitor_id)
+    open_ref = conn.execute(
+        select(conversations.c.ref)
+        .where(conversations.c.visitor_id == visitor_id, conversations.c.status != "closed")
+        .order_by(conversations.c.last_activity_at.desc())
+        .limit(1)
+    ).scalar()
+    return {
+        "contact.ref": refs.word(mine["latest"]),
+        "contact.first_ref": refs.word(mine["first"]),
+        "conversation.ref": refs.word(open_ref),
+    }

@@ -20,7 +20,7 @@ from server.contacts.store import visitors
 from server.errors import InvalidInput
 from server.ids import iso, utcnow
 from server.proactive import rules, store
-from server.proactive.engine import DEFAULT_CAP, visit_events
+from server.proactive.engine import DEFAULT_CAP, refs_for, visit_events
 from server.sites.hours import Hours
 from server.sites.models import Site
 from server.tracking.models import PageView
@@ -146,6 +146,7 @@ def facts_of_visitor(
         utm=visit.utm,
         events=visit_events(conn, visitor.id, visit.started_at),
         attributes=visitor.attributes,
+        refs=refs_for(conn, visitor.id),
     )
     return facts, visit.id, "web" if visitor.client_kind == "web" else "sdk"
 
@@ -178,6 +179,7 @@ def facts_of_test(values: dict[str, Any], now: datetime) -> rules.Facts:
         utm={k[4:]: v for k, v in values.items() if k.startswith("utm.") and v},
         events=events,
         attributes=attributes,
+        refs={k: str(values[k]) if values.get(k) else None for k in rules.REF_FIELDS},
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import Connection, insert, select, update
 from user_agents import parse as parse_user_agent
 
+from server.contacts import refs
 from server.contacts.models import Visitor
 from server.ids import utcnow
 from server.tracking.models import Visit
@@ -108,17 +108,6 @@ def current_visit(conn: Connection, visitor_id: str) -> Visit:
     return Visit.model_validate(dict(row))
 
 
-UTM_KEYS = ("source", "medium", "campaign", "term", "content")
-
-
-def utm_of(url: str | None) -> dict[str, str]:
-    """utm_source, utm_medium, … of a landing page's address, without the prefix."""
-    if not url:
-        return {}
-    query = parse_qs(urlsplit(url).query)
-    return {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
-
-
 def device_of(user_agent: str | None) -> dict[str, str | None]:
     """Device type, browser and operating system, read by the user-agents library."""
     if not user_agent:
@@ -141,7 +130,7 @@ def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: date
         device=seen["device"],
         browser=seen["browser"],
         os=seen["os"],
-        utm=utm_of(arrival.page_url),
+        utm=refs.utm_of(arrival.page_url),
         visitor_id=visitor.id,
         site_id=visitor.site_id,
         started_at=now,
@@ -151,4 +140,7 @@ def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: date
         user_agent=_clip(arrival.user_agent, 512),
     )
     conn.execute(insert(visits).values(visit.model_dump()))
+    reference = refs.of_link(arrival.page_url, now)
+    if reference is not None:
+        refs.record(conn, visitor.id, reference)  # where this visit came from
     return visit

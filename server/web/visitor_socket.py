@@ -13,7 +13,7 @@ from server.conversations.events import Author
 from server.errors import NotFound
 from server.ids import iso, utcnow
 from server.proactive import actions as proactive
-from server.proactive.engine import context_for
+from server.proactive.engine import context_for, refs_for
 from server.protocol import (
     VISITOR_FRAMES,
     ConversationRead,
@@ -231,6 +231,8 @@ class VisitorSession(Session):
         )
         if conn.proactive is not None:
             conn.proactive.attributes = merged
+            if "ref" in frame.attributes:
+                conn.proactive.refs = await self.services.db.read(lambda c: refs_for(c, visitor_id))
 
     async def visitor_identify(self, conn: Connection, frame: VisitorIdentify) -> None:
         verified = False
