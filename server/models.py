@@ -26,6 +26,7 @@ from server.conversations.models import (
     ConversationEvent,
     Message,
 )
+from server.exports import ContactExport, ExportChunk
 from server.privacy import Erasure
 from server.proactive.models import ProactiveDelivery, ProactiveMessage
 from server.sites.models import Site
@@ -43,10 +44,12 @@ __all__ = [
     "CannedResponse",
     "Channel",
     "ContactChange",
+    "ContactExport",
     "ContactImport",
     "Conversation",
     "ConversationEvent",
     "Erasure",
+    "ExportChunk",
     "ImportChunk",
     "ImportReject",
     "LoginFailure",

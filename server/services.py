@@ -18,6 +18,7 @@ from server.config import Settings
 from server.contacts.runner import ImportRunner
 from server.conversations import automation, housekeeping, queries
 from server.db import Database
+from server.exports import ExportRunner
 from server.proactive.engine import Engine
 from server.realtime import envelopes
 from server.realtime.bus import Bus, bus_from_url
@@ -175,6 +176,8 @@ def _scheduler(db: Database, bus: Bus, hub: Hub, settings: Settings) -> Schedule
     scheduler.add("history pruning", housekeeping.Pruner(db, settings.history_prune_interval_s).step)
     runner = ImportRunner(db, settings.job_lease_s)
     scheduler.add("contact imports", runner.step, on_stop=runner.stop)
+    exporter = ExportRunner(db, settings.job_lease_s)
+    scheduler.add("contact exports", exporter.step, on_stop=exporter.stop)
     return scheduler
 
 

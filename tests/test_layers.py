@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "onboarding"),
     ("web",),
     ("services", "privacy", "merging"),
+    ("exports",),
     ("proactive",),
     ("bots",),
     ("conversations",),

@@ -14,11 +14,16 @@
     const more = document.getElementById("more");
     let cursor = null;
     for (const [k, v] of new URLSearchParams(location.search)) if (find.elements[k]) find.elements[k].value = v;
-    async function load(again) {
+    // What the form asks for, as the list (and its export) take it.
+    function chosen() {
       const params = new URLSearchParams();
       for (const k of ["q", "tag", "field", "channel", "open", "sort"]) if (find.elements[k] && find.elements[k].value) params.set(k, find.elements[k].value.trim());
       if (find.elements.field && find.elements.field.value && find.elements.value.value.trim()) params.set("value", find.elements.value.value.trim());
       if (find.elements.sort.value === "name") params.set("dir", "asc");
+      return params;
+    }
+    async function load(again) {
+      const params = chosen();
       if (!again) { cursor = null; body.textContent = ""; }
       if (cursor) params.set("cursor", cursor);
       let page;
@@ -42,6 +47,37 @@
       document.getElementById("count").textContent = shown ? `${shown}${cursor ? "+" : ""} contact${shown === 1 ? "" : "s"}` : "No contacts match.";
     }
     find.addEventListener("submit", (e) => { e.preventDefault(); load(false); });
+    // Export the list as it is filtered: a job on the server, its progress shown here.
+    const exportStart = document.getElementById("export-start");
+    if (exportStart) {
+      const box = document.getElementById("export-state");
+      const bar = box.querySelector("progress");
+      const status = box.querySelector(".status-line");
+      const link = document.getElementById("export-file");
+      const show = (x) => {
+        const pct = x.rows_total ? Math.round((100 * x.rows_done) / x.rows_total) : x.status === "done" ? 100 : 0;
+        bar.value = pct;
+        status.className = "status-line" + (x.status === "failed" ? " bad" : x.status === "done" ? " ok" : "");
+        status.textContent = x.status === "failed" ? `The export failed: ${x.error}` : x.status === "done"
+          ? `${x.rows_done} contact${x.rows_done === 1 ? "" : "s"} exported.` : `Exporting… ${x.rows_done} of ${x.rows_total || "?"}`;
+      };
+      exportStart.addEventListener("click", async () => {
+        link.hidden = true;
+        box.hidden = false;
+        let x;
+        try { x = (await api(`/api/v1/sites/${site}/contact-exports`, "POST", Object.fromEntries(chosen()))).export; }
+        catch (err) { status.className = "status-line bad"; status.textContent = err.message; return; }
+        exportStart.disabled = true;
+        show(x);
+        while (x.status === "queued" || x.status === "running") {
+          await new Promise((r) => setTimeout(r, 400));
+          x = (await api(`/api/v1/contact-exports/${x.id}`)).export;
+          show(x);
+        }
+        exportStart.disabled = false;
+        if (x.url) { link.href = x.url; link.hidden = false; link.focus(); }
+      });
+    }
     more.addEventListener("click", () => load(true));
     document.getElementById("add-open").addEventListener("click", () => window.ParleyAddContact.open(() => load(false)));
     load(false);

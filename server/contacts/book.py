@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -331,13 +331,13 @@ class Filters:
     limit: int = PAGE
 
 
-def listed(conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = ()) -> dict[str, Any]:
-    """A page of the site's contacts, filtered, searched and sorted, with a cursor to the
-    next. ``also``: more conditions on ``visitors`` from the parts above this one (what
-    their conversations are: server/conversations/directory.py)."""
-    column = visitors.c[SORTS[f.sort]]
+def listed_query(
+    conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = (), found: Any = None
+) -> Any:
+    """The site's contacts that the filters and search find, unsorted (for a count, or
+    for ``listed`` to page). ``found``: the search's matching, when already run."""
     query = select(visitors).where(visitors.c.site_id == site_id, visitors.c.listed_at.is_not(None))
-    found = matching(conn, f.query, visitors.c.id)
+    found = matching(conn, f.query, visitors.c.id) if found is None else found
     if isinstance(found, Matches):
         query = query.where(visitors.c.id.in_(found.sure | found.named))
     elif found is not None:
@@ -348,6 +348,23 @@ def listed(conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = ())
         query = query.where(_field_is(conn, site_id, f.field, f.value))
     for condition in also:
         query = query.where(condition)
+    return query
+
+
+def listed(
+    conn: Connection,
+    site_id: str,
+    f: Filters,
+    also: Sequence[Any] = (),
+    shape: Callable[[Visitor], Any] | None = None,
+) -> dict[str, Any]:
+    """A page of the site's contacts, filtered, searched and sorted, with a cursor to the
+    next, each contact as ``shape`` makes it (``summary`` by default). ``also``: more
+    conditions on ``visitors`` from the parts above this one (what their conversations
+    are: server/conversations/directory.py)."""
+    column = visitors.c[SORTS[f.sort]]
+    found = matching(conn, f.query, visitors.c.id)
+    query = listed_query(conn, site_id, f, also, found)
     if f.cursor:
         value, last_id = _cursor(f.cursor)
         if f.sort != "name":
@@ -372,7 +389,7 @@ def listed(conn: Connection, site_id: str, f: Filters, also: Sequence[Any] = ())
     more = len(rows) > f.limit
     last = page[-1] if page and more else None
     return {
-        "contacts": [summary(Visitor.model_validate(dict(r))) for r in page],
+        "contacts": [(shape or summary)(Visitor.model_validate(dict(r))) for r in page],
         "next_cursor": _cursor_of(last[SORTS[f.sort]] if last else None, last["id"]) if last else None,
     }
 

@@ -163,6 +163,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             contacts_api.contact_settings_api,
             methods=["GET", "PATCH"],
         ),
+        Route("/api/v1/sites/{key}/contact-exports", contacts_api.exports_api, methods=["POST"]),
+        Route("/api/v1/contact-exports/{id}", contacts_api.export_state_api),
+        Route("/api/v1/contact-exports/{id}/contacts.csv", contacts_api.export_file_api),
         Route("/api/v1/sites/{key}/contact-fields", contacts_api.fields_api, methods=["GET", "POST"]),
         Route(
             "/api/v1/sites/{key}/contact-fields/{field}",

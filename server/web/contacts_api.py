@@ -4,19 +4,21 @@ and one contact's page (fields, tags, conversations on every channel, visits, hi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import phonenumbers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from server import merging, privacy
+from server import exports, merging, privacy
 from server.contacts import actions, book, fields
 from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
 from server.conversations import actions as conversations
 from server.conversations import directory
-from server.errors import Forbidden, InvalidInput, NotFound
+from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import site_by_id
@@ -45,27 +47,40 @@ async def contacts_api(request: Request) -> Response:
         by = Actor("agent", access.user.id, access.user.name)
         added = await actions.add(services.db, site.id, await read_object(request), by, country_of(site))
         return JSONResponse({"contact": book.summary(added)}, status_code=201)
-    q = request.query_params
+    filters = list_filters(request.query_params)
+    filters = replace(
+        filters,
+        cursor=request.query_params.get("cursor") or None,
+        limit=_limit(request.query_params.get("limit")),
+    )
+    also = directory.conditions(
+        channel=request.query_params.get("channel") or None, open_=_open(request.query_params)
+    )
+    return JSONResponse(await services.db.read(lambda c: book.listed(c, site.id, filters, also)))
+
+
+def list_filters(q: Mapping[str, str]) -> Filters:
+    """The contact list's filters, search and sort as a query string gives them (the list
+    and its export read the same ones)."""
     sort = q.get("sort", "last_seen")
     if sort not in book.SORTS:
         raise InvalidInput(f"sort: one of {', '.join(book.SORTS)}", code="invalid_input", field="sort")
     if q.get("dir", "desc") not in ("asc", "desc"):
         raise InvalidInput("dir: asc or desc", code="invalid_input", field="dir")
-    if q.get("open", "") not in ("", "yes", "no"):
-        raise InvalidInput("open: yes or no", code="invalid_input", field="open")
-    open_ = {"yes": True, "no": False}.get(q.get("open", ""))
-    filters = Filters(
+    return Filters(
         query=q.get("q", "")[:200],
         tag=q.get("tag") or None,
         field=_field_key(q.get("field")),
         value=q.get("value"),
         sort=sort,
         descending=q.get("dir", "desc") == "desc",
-        cursor=q.get("cursor") or None,
-        limit=_limit(q.get("limit")),
     )
-    also = directory.conditions(channel=q.get("channel") or None, open_=open_)
-    return JSONResponse(await services.db.read(lambda c: book.listed(c, site.id, filters, also)))
+
+
+def _open(q: Mapping[str, str]) -> bool | None:
+    if q.get("open", "") not in ("", "yes", "no"):
+        raise InvalidInput("open: yes or no", code="invalid_input", field="open")
+    return {"yes": True, "no": False}.get(q.get("open", ""))
 
 
 def _field_key(raw: str | None) -> str | None:
@@ -318,3 +333,59 @@ async def field_api(request: Request) -> Response:
 def _admin(role: str) -> None:
     if role != "admin":
         raise Forbidden("only admins define contact fields", code="admins_only")
+
+
+async def exports_api(request: Request) -> Response:
+    """POST {q, tag, field, value, channel, open, sort, dir}: export the list as it is
+    filtered, as CSV, in a background job (admins)."""
+    access = await signed_in(request, "contacts")
+    if access.user.role != "admin":
+        raise Forbidden("only admins export contacts", code="admins_only")
+    services = services_of(request)
+    site = await _site(services, request.path_params["key"])
+    body = await read_object(request)
+    wrong = next((k for k, v in body.items() if not isinstance(v, str)), None)
+    if wrong is not None:
+        raise InvalidInput(f"{wrong}: a string, as in the list's query", code="invalid_input", field=wrong)
+    f = list_filters(body)
+    stored = {
+        "q": f.query,
+        "tag": f.tag,
+        "field": f.field,
+        "value": f.value,
+        "sort": f.sort,
+        "dir": "desc" if f.descending else "asc",
+        "channel": body.get("channel") or None,
+        "open": _open(body),
+    }
+    started = await exports.start(services.db, site.id, access.user.id, stored)
+    services.scheduler.nudge()
+    return JSONResponse({"export": exports.summary(started)}, status_code=202)
+
+
+async def export_state_api(request: Request) -> Response:
+    """GET an export's progress (and, once done, the address of its file)."""
+    await _exporter(request)
+    db = services_of(request).db
+    found = await db.read(lambda c: exports.load(c, request.path_params["id"]))
+    return JSONResponse({"export": exports.summary(found)})
+
+
+async def export_file_api(request: Request) -> Response:
+    """GET the export's CSV, streamed chunk by chunk."""
+    await _exporter(request)
+    db = services_of(request).db
+    found = await db.read(lambda c: exports.load(c, request.path_params["id"]))
+    if found.status != "done":
+        raise Conflict(f"the export is {found.status}; wait until it is done", code="export_not_ready")
+    return StreamingResponse(
+        exports.file(db, found.id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
+    )
+
+
+async def _exporter(request: Request) -> None:
+    access = await signed_in(request, "contacts")
+    if access.user.role != "admin":
+        raise Forbidden("only admins export contacts", code="admins_only")
