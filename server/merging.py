@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from server.contacts import book
+from server.contacts import store as contacts_store
 from server.contacts.book import Actor
 from server.contacts.models import Visitor
 from server.contacts.search import index_visitor, terms
-from server.contacts.store import visitor, visitors
+from server.contacts.store import Identified, visitor, visitors
 from server.conversations import actions
 from server.conversations.events import Change
 from server.conversations.merge import move_conversations
@@ -62,18 +63,23 @@ def merge(conn: Connection, *, site_id: str, source_id: str, target_id: str, kee
     source, target = visitor(conn, source_id), visitor(conn, target_id)
     if source.site_id != site_id or target.site_id != site_id:
         raise NotFound("both contacts must be of the same site", code="visitor_not_found")
-    open_ = [
-        conn.execute(
-            select(conversations.c.id).where(
-                conversations.c.visitor_id == v.id, conversations.c.status != "closed"
-            )
-        ).first()
-        for v in (source, target)
-    ]
-    if all(open_):
+    if _has_open(conn, source.id) and _has_open(conn, target.id):
         raise Conflict(
             "both contacts have an open conversation: close one of them first", code="merge_both_open"
         )
+    values, moved = _absorb(conn, source, target, keep)
+    conn.execute(delete(terms).where(terms.c.visitor_id == source.id))
+    # The source's unique verified user id must leave before the target takes it.
+    conn.execute(delete(visitors).where(visitors.c.id == source.id))
+    return _kept(conn, source, target, values, by), moved
+
+
+def _absorb(
+    conn: Connection, source: Visitor, target: Visitor, keep: dict[str, str]
+) -> tuple[dict[str, Any], list[Change]]:
+    """The target's values after the merge, and the moves: the source's conversations
+    (through the conversations' own step), visits, page views, events, deliveries,
+    history and uploads, all to the target."""
     values: dict[str, Any] = {}
     for name in ("name", "email", "phone", "user_id"):
         first, other = (source, target) if keep.get(name) == "source" else (target, source)
@@ -92,6 +98,12 @@ def merge(conn: Connection, *, site_id: str, source_id: str, target_id: str, kee
     values["created_at"] = min(source.created_at, target.created_at)
     values["last_seen_at"] = max(source.last_seen_at, target.last_seen_at)
     values["listed_at"] = min((v for v in (source.listed_at, target.listed_at) if v), default=None)
+    values["first_ref"] = min(
+        (v for v in (source.first_ref, target.first_ref) if v), key=lambda r: r["at"], default=None
+    )
+    values["latest_ref"] = max(
+        (v for v in (source.latest_ref, target.latest_ref) if v), key=lambda r: r["at"], default=None
+    )
     moved = move_conversations(conn, source.id, target.id)
     for column, table in MOVED:
         conn.execute(update(table).where(column == source.id).values(visitor_id=target.id))
@@ -100,9 +112,11 @@ def merge(conn: Connection, *, site_id: str, source_id: str, target_id: str, kee
         .where(uploads.c.uploader_type == "visitor", uploads.c.uploader_id == source.id)
         .values(uploader_id=target.id)
     )
-    conn.execute(delete(terms).where(terms.c.visitor_id == source.id))
-    # The source's unique verified user id must leave before the target takes it.
-    conn.execute(delete(visitors).where(visitors.c.id == source.id))
+    return values, moved
+
+
+def _kept(conn: Connection, source: Visitor, target: Visitor, values: dict[str, Any], by: Actor) -> Visitor:
+    """The target with its values after the merge, indexed, and the merge in its history."""
     conn.execute(update(visitors).where(visitors.c.id == target.id).values(**values))
     merged = target.model_copy(update=values)
     index_visitor(conn, merged.id, merged.name, merged.email, merged.phone)
@@ -110,7 +124,49 @@ def merge(conn: Connection, *, site_id: str, source_id: str, target_id: str, kee
     book.record(conn, target.id, by, "merged", summary, {"id": target.id})
     for name in ("name", "email", "phone", "tags"):
         book.record(conn, target.id, by, name, getattr(target, name), values[name])
-    return merged, moved
+    return merged
+
+
+def identify(conn: Connection, **identity: Any) -> tuple[Identified, list[Change]]:
+    """Identify (``contacts.store.identify``); when the browser turns out to be a verified
+    contact it is merged into it by the same steps as the page's merge, the contact's
+    values winning. The browser's row stays, emptied and off the list, so its other tabs
+    (still holding its token) go on as a new browser rather than failing. When both have
+    an open conversation only the closed ones move, and the browser keeps its own."""
+    result = contacts_store.identify(conn, **identity)
+    if not result.merged or result.source is None:
+        return result, []
+    source, target = visitor(conn, result.source), result.visitor
+    if _has_open(conn, source.id) and _has_open(conn, target.id):
+        return result, move_conversations(conn, source.id, target.id)
+    values, moved = _absorb(conn, source, target, {})
+    conn.execute(delete(terms).where(terms.c.visitor_id == source.id))
+    conn.execute(update(visitors).where(visitors.c.id == source.id).values(**EMPTIED))
+    kept = _kept(conn, source, target, values, Actor("visitor", source.id, "Identity"))
+    return Identified(kept, True, source.id), moved
+
+
+EMPTIED: dict[str, Any] = {
+    "name": None, "email": None, "phone": None, "phone_digits": None, "user_id": None, "verified": False,
+    "tags": [], "attributes": {}, "listed_at": None, "visit_count": 0, "first_ref": None, "latest_ref": None,
+}  # fmt: skip
+
+
+def _has_open(conn: Connection, visitor_id: str) -> bool:
+    return (
+        conn.execute(
+            select(conversations.c.id).where(
+                conversations.c.visitor_id == visitor_id, conversations.c.status != "closed"
+            )
+        ).first()
+        is not None
+    )
+
+
+async def identify_visitor(db: Database, bus: Bus, **identity: Any) -> Identified:
+    """What the host site (or the visitor) says about who this is, committed; every
+    conversation a merge moved is published."""
+    return await actions.run(db, bus, lambda conn: identify(conn, **identity))
 
 
 async def merge_contacts(db: Database, bus: Bus, *, site_id: str, source_id: str, target_id: str,

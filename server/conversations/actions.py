@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.access import Access
 from server.contacts import store as contacts
-from server.contacts.store import Identified
-from server.conversations import merge, store
+from server.conversations import store
 from server.conversations.events import Author, Change
 from server.db import Database
 from server.errors import Forbidden, InvalidInput, NotFound
@@ -244,9 +243,3 @@ async def typing(bus: Bus, *, conversation: dict[str, Any], author: Author, acti
             },
         )
     )
-
-
-async def identify(db: Database, bus: Bus, **identity: Any) -> Identified:
-    """What the host site (or the visitor) says about who this is; a merge moves the
-    browser's conversations to the contact, and every moved one is published."""
-    return await run(db, bus, lambda conn: merge.identify(conn, **identity))

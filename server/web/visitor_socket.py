@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from server import merging
 from server.contacts import actions as contact_actions
 from server.contacts import store as contacts
 from server.conversations import actions, queries
@@ -247,7 +248,7 @@ class VisitorSession(Session):
                     "identify needs user_hash = hex HMAC-SHA256 of user_id with the site's identity secret",
                     code="identity_unverified",
                 )
-        result = await actions.identify(
+        result = await merging.identify_visitor(
             self.services.db,
             self.services.bus,
             visitor_id=visitor_id,

@@ -12,7 +12,7 @@ import pytest
 
 from server.sites.models import Site
 from tests.harness import Stack
-from tests.helpers import agent, event_in, sign_in, writer
+from tests.helpers import agent, event_in, sign_in, visitor, writer
 
 pytestmark = pytest.mark.anyio
 
@@ -102,3 +102,42 @@ async def test_merging_is_refused_when_it_cannot_be_done(stack: Stack) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_identify_merges_a_browser_into_its_contact_by_the_same_steps(stack: Stack) -> None:
+    from server.contacts.store import user_hash
+
+    site = stack.create_site()
+    good = user_hash(site.identity_secret, "u-42")
+    laptop = await visitor(stack, site)
+    phone = await visitor(stack, site, page={"url": "https://shop.example/?ref=ad"})
+    try:
+        await laptop.identify(user_id="u-42", user_hash=good, name="Rui")
+        await laptop.next_event("visitor.identified")
+        assert laptop.visitor is not None and phone.visitor is not None
+        contact, browser = laptop.visitor["id"], phone.visitor["id"]
+        async with desk(stack) as http:
+            tagged = await http.post(f"/api/v1/contacts/{contact}/tags", json={"add": ["vip"]})
+            assert tagged.status_code == 200
+        await phone.set_attributes(plan="pro")
+        cid = (await phone.send("Is my order on its way?"))["conversation_id"]
+        await phone.identify(user_id="u-42", user_hash=good)
+        done = await phone.next_event("visitor.identified")
+        assert done["merged"] is True and done["visitor"]["id"] == contact
+        async with desk(stack) as http:
+            page = (await http.get(f"/api/v1/contacts/{contact}")).json()
+            assert [c["id"] for c in page["conversations"]] == [cid]
+            assert (page["contact"]["name"], page["contact"]["tags"]) == ("Rui", ["vip"])
+            assert page["contact"]["attributes"] == {"plan": "pro"}  # the browser's, joined
+            assert page["contact"]["latest_ref"]["ref"] == "ad"
+            assert page["contact"]["visit_count"] == 2  # the browser's visit came along
+            merged = next(h for h in page["history"] if h["field"] == "merged")
+            assert (merged["by"]["type"], merged["old"]["id"]) == ("visitor", browser)
+            # Off the list, emptied: the browser is no second contact.
+            listed = (await http.get(f"/api/v1/sites/{site.key}/contacts")).json()["contacts"]
+            assert [c["id"] for c in listed] == [contact]
+            left = (await http.get(f"/api/v1/contacts/{browser}")).json()["contact"]
+            assert (left["name"], left["tags"], left["attributes"], left["listed_at"]) == (None, [], {}, None)
+    finally:
+        await laptop.close()
+        await phone.close()
