@@ -1,6 +1,7 @@
 // "+ Chat", wherever it is offered (a contact's page, a row of the contact list): write
 // first to a contact. One client id per opening of the dialog, so a double click or a
-// retry sends once; then the conversation opens in the workspace.
+// retry sends once; then the conversation opens in the workspace (or, when the workspace
+// itself opened the dialog, ``done`` opens it there).
 "use strict";
 window.ParleyChat = (function () {
   const dialog = document.getElementById("chat");
@@ -9,8 +10,10 @@ window.ParleyChat = (function () {
   const problem = document.getElementById("chat-problem");
   let contact = null;
   let clientId = null;
-  function open(contactId, who) {
+  let done = null;
+  function open(contactId, who, then) {
     contact = contactId;
+    done = then || null;
     clientId = "chat-" + crypto.randomUUID();
     form.reset();
     problem.hidden = true;
@@ -24,7 +27,7 @@ window.ParleyChat = (function () {
     try {
       const body = { text: form.elements.text.value, channel: form.elements.channel.value || null, client_id: clientId };
       const ack = await window.ParleyPage.api(`/api/v1/contacts/${contact}/chat`, "POST", body);
-      location.href = `/agent#c=${ack.conversation_id}`;
+      if (done) { dialog.close(); done(ack); } else location.href = `/agent#c=${ack.conversation_id}`;
     } catch (err) {
       problem.textContent = err.message;
       problem.hidden = false;

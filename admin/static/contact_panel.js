@@ -9,6 +9,15 @@ window.ParleyPanel = (function () {
     ({ el, api, nameOf, stamp, open } = tools);
     const v = info.visitor;
     box.append(el("h2", null, nameOf(v)));
+    // "+ Chat": write to the contact on another of their channels, or reopen their latest.
+    if (document.body.dataset.contacts === "yes" && window.ParleyChat) {
+      const write = el("button", "btn btn-small", "+ Chat");
+      write.type = "button";
+      write.setAttribute("aria-haspopup", "dialog");
+      write.setAttribute("aria-label", `+ Chat with ${nameOf(v)}`);
+      write.onclick = () => window.ParleyChat.open(v.id, nameOf(v), (ack) => open(ack.conversation_id));
+      box.append(write);
+    }
     const dl = el("dl");
     const fact = (k, val) => { if (val != null && val !== "") dl.append(el("dt", null, k), el("dd", null, String(val))); };
     const app = info.channel && info.channel.kind === "sdk";

@@ -236,3 +236,66 @@ async def test_plus_chat_from_a_row_of_the_contact_list(stack: Stack, browser: B
     finally:
         await context.close()
         await olaf.close()
+
+
+async def test_an_admin_defines_a_field_and_an_agent_fills_it_in(stack: Stack, browser: Browser) -> None:
+    admin_email, admin_password = stack.create_agent(role="admin")
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    sara = await writer(stack, site, "Hello", name="Sara Seats")
+    context = await browser.new_context()
+    try:
+        page = await signed_in_page(
+            context, stack, admin_email, admin_password, f"/admin/settings?site={site.key}"
+        )
+        form = page.locator("#field-new")
+        await form.get_by_label("Label").fill("Seats")
+        await form.get_by_label("Type").select_option("number")
+        await form.get_by_role("button", name="Add field").click()
+        await expect(page.locator("#contact-fields")).to_contain_text("seats")
+        await form.get_by_label("Label").fill("Plan")
+        await form.get_by_label("Type").select_option("choice")
+        await form.get_by_label("Choices").fill("Gold, Silver")
+        await form.get_by_role("button", name="Add field").click()
+        await expect(page.locator("#contact-fields")).to_contain_text("Gold, Silver")
+        await context.clear_cookies()
+
+        assert sara.visitor is not None
+        page = await signed_in_page(
+            context, stack, email, password, f"/contacts/{sara.visitor['id']}?site={site.key}"
+        )
+        details = page.locator("#fields")
+        await details.get_by_label("Seats").fill("12")
+        await details.get_by_label("Plan").select_option("Gold")
+        await details.get_by_role("button", name="Save").click()
+        await expect(details.get_by_role("status")).to_have_text("Saved.")
+        await expect(page.locator("#history")).to_contain_text("changed Seats: nothing → 12")
+        await page.reload()
+        await expect(details.get_by_label("Seats")).to_have_value("12")
+        await expect(details.get_by_label("Plan")).to_have_value("Gold")
+    finally:
+        await context.close()
+        await sara.close()
+
+
+async def test_an_admin_exports_the_filtered_list_and_downloads_it(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent(role="admin")
+    site = stack.create_site()
+    ted = await writer(stack, site, "Hi", name="=Ted Formula")
+    context = await browser.new_context(accept_downloads=True)
+    try:
+        page = await signed_in_page(context, stack, email, password, f"/contacts?site={site.key}")
+        await expect(page.locator("#people tbody tr")).to_have_count(1)
+        await page.get_by_role("button", name="Export CSV").click()
+        link = page.get_by_role("link", name="Download contacts.csv")
+        await expect(link).to_be_focused()
+        await expect(page.locator("#export-state [role=status]")).to_have_text("1 contact exported.")
+        await expect(page.locator("#export-state progress")).to_have_attribute("value", "100")
+        async with page.expect_download() as waiting:
+            await link.click()
+        download = await waiting.value
+        text = (await download.path()).read_text(encoding="utf-8-sig")
+        assert "'=Ted Formula" in text
+    finally:
+        await context.close()
+        await ted.close()

@@ -577,3 +577,28 @@ async def test_an_agent_tags_the_contact_from_the_contact_panel(stack: Stack, br
     finally:
         await context.close()
         await tina.close()
+
+
+async def test_plus_chat_from_the_contact_panel_writes_to_the_contact(stack: Stack, browser: Browser) -> None:
+    email, password = stack.create_agent()
+    site = stack.create_site()
+    quin = await writer(stack, site, "Do you ship to Porto?", name="Quin Panel")
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        desk = await Desk.open(context, stack, email, password)
+        await desk.row("Quin Panel").get_by_role("button").click()
+        await desk.contact.get_by_role("button", name="+ Chat with Quin Panel").click()
+        dialog = desk.page.get_by_role("dialog", name="Write to Quin Panel")
+        await expect(dialog.get_by_label("Message")).to_be_focused()
+        await dialog.get_by_label("Message").fill("Yes, in two days.")
+        await dialog.get_by_role("button", name="Send").click()
+        await expect(dialog).to_be_hidden()
+        await expect(desk.page.locator("#messages")).to_contain_text("Yes, in two days.")
+        heard = await quin.next_event("message.created")
+        while heard["message"]["author"]["type"] != "agent":
+            heard = await quin.next_event("message.created")
+        assert heard["message"]["text"] == "Yes, in two days."
+        assert desk.errors == []
+    finally:
+        await context.close()
+        await quin.close()
