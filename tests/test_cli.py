@@ -180,6 +180,16 @@ async def test_the_demo_has_contacts_and_a_sample_csv_that_imports(demo: tuple[s
         http.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
         vip = (await http.get("/api/v1/sites/demo/contacts", params={"tag": "vip"})).json()["contacts"]
         assert [c["name"] for c in vip] == ["Rita Lopes"]
+        found = (await http.get("/api/v1/sites/demo/contact-fields")).json()["fields"]
+        assert [(f["key"], f["type"]) for f in found] == [
+            ("plan", "choice"),
+            ("city", "text"),
+            ("seats", "number"),
+        ]
+        pros = (
+            await http.get("/api/v1/sites/demo/contacts", params={"field": "seats", "value": "12"})
+        ).json()
+        assert [c["name"] for c in pros["contacts"]] == ["Rita Lopes"]
         sample = (ROOT / "demo_site" / "contacts.csv").read_bytes()
         made = (
             await http.post(

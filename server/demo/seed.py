@@ -50,13 +50,18 @@ def seed_demo(database_url: str) -> list[tuple[str, str, str]]:
 
 # A few contacts with tags and fields, to find, filter and write to (demo_site/contacts.csv
 # has more, to try the import on).
+DEMO_FIELDS: tuple[dict[str, Any], ...] = (
+    {"key": "plan", "label": "Plan", "type": "choice", "choices": ["trial", "basic", "pro", "business"]},
+    {"key": "city", "label": "City", "type": "text"},
+    {"key": "seats", "label": "Seats", "type": "number"},
+)
 DEMO_CONTACTS: tuple[dict[str, Any], ...] = (
     {
         "name": "Rita Lopes",
         "email": "rita.lopes@example.com",
         "phone": "+351 912 345 678",
         "tags": ["vip", "kettles"],
-        "attributes": {"plan": "pro", "city": "Lisbon"},
+        "attributes": {"plan": "pro", "city": "Lisbon", "seats": 12},
     },
     {
         "name": "João Sousa",
@@ -81,7 +86,7 @@ DEMO_CONTACTS: tuple[dict[str, Any], ...] = (
 
 def _demo_contacts(conn: Any) -> None:
     """The demo's contacts, added once (a second run finds them by email or phone)."""
-    from server.contacts import book
+    from server.contacts import book, fields
     from server.contacts.book import Actor
     from server.errors import Conflict
     from server.sites.store import site_by_key, update_settings
@@ -90,6 +95,9 @@ def _demo_contacts(conn: Any) -> None:
     assert site is not None
     if not (site.settings.get("contacts") or {}).get("default_country"):
         update_settings(conn, site.id, "contacts", {"default_country": "PT"})
+    for field in DEMO_FIELDS:
+        with contextlib.suppress(Conflict):  # defined already
+            fields.define(conn, site.id, field)
     for contact in DEMO_CONTACTS:
         with contextlib.suppress(Conflict):  # there already
             book.add(conn, site.id, dict(contact), Actor("import", None, "the demo"), "PT")
