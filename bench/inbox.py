@@ -25,8 +25,8 @@ from bench import report
 from bench.servers import parley_env, parley_server
 from server.accounts.store import create_user
 from server.config import load_settings
-from server.contacts.models import Visitor, VisitorTerm
-from server.contacts.search import terms_of
+from server.contacts.models import Visitor
+from server.contacts.search import index_many
 from server.conversations.models import Conversation, Message
 from server.db import Database
 from server.db.migrate import upgrade
@@ -43,7 +43,6 @@ TABLES = [
     Visit.__table__,  # type: ignore[attr-defined]
     Conversation.__table__,  # type: ignore[attr-defined]
     Message.__table__,  # type: ignore[attr-defined]
-    VisitorTerm.__table__,  # type: ignore[attr-defined]
 ]
 DOMAINS = ["example.com", "mail.example", "shop.example", "post.example", "inbox.example"]
 
@@ -70,7 +69,8 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
         samples: list[str] = []
         batch = 5000
         for start in range(0, conversations, batch):
-            visitors, visits, convs, messages, terms = [], [], [], [], []
+            visitors, visits, convs, messages = [], [], [], []
+            entries: list[tuple[str, int | None, str | None, str | None, str | None]] = []
             for n in range(start, min(start + batch, conversations)):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 name = f"{first} {last}"
@@ -90,8 +90,10 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
                         visit_count=rng.randrange(1, 6),
                         created_at=seen,
                         last_seen_at=seen,
+                        search_row=n + 1,
                     ).model_dump()
                 )
+                entries.append((vid, n + 1, name, email, phone))
                 visits.append(
                     Visit(
                         id=f"vst_bench{n:08d}",
@@ -101,7 +103,6 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
                         last_activity_at=seen,
                     ).model_dump()
                 )
-                terms += [{"term": t, "visitor_id": vid} for t in terms_of(name, email, phone)]
                 status = rng.choices(("open", "snoozed", "closed"), (25, 5, 70))[0]
                 assignee = None if rng.random() < 0.3 else rng.choice(agents)
                 last_visitor = per_conversation - rng.randrange(2)
@@ -142,10 +143,13 @@ def _seed(url: str, conversations: int, per_conversation: int, rng: random.Rando
                     samples.append(f"{name}|{email}|{digits}")
 
             def write(
-                c: Any, rows: tuple[list[Any], ...] = (visitors, visits, convs, messages, terms)
+                c: Any,
+                rows: tuple[list[Any], ...] = (visitors, visits, convs, messages),
+                found: Any = entries,
             ) -> None:
                 for table, data in zip(TABLES, rows, strict=True):
                     c.execute(insert(table), data)
+                index_many(c, found)  # the search index, as the product writes it
 
             db.write_sync(write)
         # As a live database would have them (autovacuum on PostgreSQL; run ANALYZE on SQLite).

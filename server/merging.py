@@ -20,7 +20,7 @@ from server.contacts import book
 from server.contacts import store as contacts_store
 from server.contacts.book import Actor
 from server.contacts.models import Visitor
-from server.contacts.search import index_visitor, terms
+from server.contacts.search import forget, index_visitor
 from server.contacts.store import Identified, visitor, visitors
 from server.conversations import actions
 from server.conversations.events import Change
@@ -68,7 +68,7 @@ def merge(conn: Connection, *, site_id: str, source_id: str, target_id: str, kee
             "both contacts have an open conversation: close one of them first", code="merge_both_open"
         )
     values, moved = _absorb(conn, source, target, keep)
-    conn.execute(delete(terms).where(terms.c.visitor_id == source.id))
+    forget(conn, source.id)
     # The source's unique verified user id must leave before the target takes it.
     conn.execute(delete(visitors).where(visitors.c.id == source.id))
     return _kept(conn, source, target, values, by), moved
@@ -140,7 +140,7 @@ def identify(conn: Connection, **identity: Any) -> tuple[Identified, list[Change
     if _has_open(conn, source.id) and _has_open(conn, target.id):
         return result, move_conversations(conn, source.id, target.id)
     values, moved = _absorb(conn, source, target, {})
-    conn.execute(delete(terms).where(terms.c.visitor_id == source.id))
+    forget(conn, source.id)
     conn.execute(update(visitors).where(visitors.c.id == source.id).values(**EMPTIED))
     kept = _kept(conn, source, target, values, Actor("visitor", source.id, "Identity"))
     return Identified(kept, True, source.id), moved

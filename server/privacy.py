@@ -20,7 +20,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 from server.bots.models import BotRun
 from server.contacts import book, imports
-from server.contacts.search import terms
+from server.contacts.search import forget as forget_search
 from server.contacts.store import visitor, visitors
 from server.conversations.models import Attachment, AttachmentBlob, Conversation, ConversationEvent, Message
 from server.db import Database
@@ -118,7 +118,7 @@ def erase(conn: Connection, visitor_id: str, *, by_user: str) -> dict[str, int]:
         delete(page_views).where(page_views.c.visitor_id == visitor_id)
     ).rowcount
     conn.execute(delete(tracked).where(tracked.c.visitor_id == visitor_id))
-    conn.execute(delete(terms).where(terms.c.visitor_id == visitor_id))
+    forget_search(conn, visitor_id)
     conn.execute(delete(book.changes).where(book.changes.c.visitor_id == visitor_id))
     counts["import_rows"] = _forget_in_imports(
         conn, contact.site_id, [contact.email, contact.phone, contact.name]

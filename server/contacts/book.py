@@ -18,16 +18,17 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Text, and_, cast, func, insert, or_, select, update
+from sqlalchemy import Connection, Text, and_, cast, func, insert, literal_column, or_, select, update
 
 from server.contacts import fields
-from server.contacts.models import ContactChange, Visitor
-from server.contacts.search import Matches, index_visitor, matching, terms
+from server.contacts.models import ContactChange, ContactImport, Visitor
+from server.contacts.search import Matches, index_visitor, matching
 from server.contacts.store import MAX_ATTRIBUTES, visitor, visitors
 from server.errors import Conflict, InvalidInput
 from server.ids import iso, new_id, utcnow
 
 changes = ContactChange.__table__  # type: ignore[attr-defined]
+imports_table = ContactImport.__table__  # type: ignore[attr-defined]
 
 MAX_TAGS = 30
 TAG = re.compile(r"^[\w][\w .:-]{0,39}$")
@@ -139,27 +140,20 @@ def candidates(
     conn: Connection, site_id: str, *, user_ids: set[str], emails: set[str], phones: set[str]
 ) -> list[Visitor]:
     """The site's contacts holding any of these user ids, emails (any case) or E.164 phones,
-    oldest first: emails and phones through the search terms' index, never a scan."""
+    oldest first, through the indexes on (site, user id), (site, lower(email)) and
+    (site, phone): never a scan."""
     emails = {e.lower() for e in emails}
     rows: list[Any] = []
-    if user_ids:
-        query = select(visitors).where(
-            visitors.c.site_id == site_id, visitors.c.user_id.in_(sorted(user_ids))
-        )
-        rows += conn.execute(query).mappings().all()
-    probes = sorted(
-        {"e:" + e.casefold()[:118] for e in emails} | {"p:" + re.sub(r"\D", "", p) for p in phones}
-    )
-    if probes:
-        ids = select(terms.c.visitor_id).where(terms.c.term.in_(probes))
-        query = select(visitors).where(visitors.c.id.in_(ids), visitors.c.site_id == site_id)
-        rows += conn.execute(query).mappings().all()
+    for column, wanted in (
+        (visitors.c.user_id, user_ids),
+        (func.lower(visitors.c.email), emails),
+        (visitors.c.phone, phones),
+    ):
+        if wanted:
+            query = select(visitors).where(visitors.c.site_id == site_id, column.in_(sorted(wanted)))
+            rows += conn.execute(query).mappings().all()
     found = {r["id"]: Visitor.model_validate(dict(r)) for r in rows}.values()
-    # A term is a suffix: "ana@x.com" also finds "joana@x.com"; keep the exact holders.
-    exact = [
-        v for v in found if v.user_id in user_ids or (v.email or "").lower() in emails or v.phone in phones
-    ]
-    return sorted(exact, key=lambda v: v.created_at)
+    return sorted(found, key=lambda v: v.created_at)
 
 
 def duplicate(
@@ -369,7 +363,7 @@ def listed(
         value, last_id = _cursor(f.cursor)
         if f.sort != "name":
             value = datetime.fromisoformat(value) if value else None
-        sortable = func.coalesce(column, "") if f.sort == "name" else column
+        sortable = func.coalesce(column, literal_column("''")) if f.sort == "name" else column
         after = (sortable < value) if f.descending else (sortable > value)
         query = query.where(
             or_(
@@ -380,7 +374,7 @@ def listed(
                 ),
             )
         )
-    sortable = func.coalesce(column, "") if f.sort == "name" else column
+    sortable = func.coalesce(column, literal_column("''")) if f.sort == "name" else column
     order = [sortable.desc(), visitors.c.id.desc()] if f.descending else [sortable.asc(), visitors.c.id.asc()]
     rows = conn.execute(query.order_by(*order).limit(f.limit + 1)).mappings().all()
     if isinstance(found, Matches):

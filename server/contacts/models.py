@@ -26,7 +26,12 @@ class Visitor(SQLModel, table=True):
         Index("ix_visitors_site_user", "site_id", "user_id"),  # imports match rows by user id
         # The contact list's sorts walk these instead of sorting every contact.
         Index("ix_visitors_site_seen", "site_id", "last_seen_at"),
-        Index("ix_visitors_site_name", "site_id", "name"),
+        # The name sort (book.listed) orders by coalesce(name, ''), then id.
+        Index("ix_visitors_site_name_sort", "site_id", text("coalesce(name, '')"), "id"),
+        # Duplicates are caught by email (any case) and E.164 phone (book.candidates).
+        Index("ix_visitors_site_email", "site_id", text("lower(email)")),
+        Index("ix_visitors_site_phone", "site_id", "phone"),
+        Index("ux_visitors_search_row", "search_row", unique=True),
     )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
@@ -53,6 +58,8 @@ class Visitor(SQLModel, table=True):
     added_by: str | None = Field(default=None, max_length=40)  # the user who added them by hand
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Link references (server/contacts/refs.py): where the contact first came from, and lately.
+    # The visitor's row in SQLite's visitor_search (server/contacts/search.py); None elsewhere.
+    search_row: int | None = Field(default=None)
     first_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     latest_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 

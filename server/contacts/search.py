@@ -1,9 +1,19 @@
-"""Finding contacts: one row per searchable piece of a visitor in ``visitor_terms``,
-so every kind of search is a range scan on the primary key:
+"""Finding contacts: names by word prefix, emails by substring, phones by digits
+whatever the formatting. Two indexes, one per database, behind the same functions:
+
+On PostgreSQL, one row per searchable piece of a visitor in ``visitor_terms``, so
+every kind of search is a range scan on the primary key:
 
 - ``n:WORD`` for each word of the name: names match by word prefix;
 - ``e:SUFFIX`` for each suffix of the email: a prefix of a suffix is a substring;
 - ``p:SUFFIX`` for each suffix of the phone's digits: "+351 912-345" is found by "912345".
+
+On SQLite, one row per visitor in ``visitor_search``, an FTS5 table with the trigram
+tokenizer over the casefolded name, the email and the phone's digits: any substring
+of three characters or more is an index lookup, and a contact costs one row to write
+rather than some forty (what lets an import take tens of thousands of rows a second).
+Its rowid is the visitor's ``search_row``. Shorter pieces (one or two letters) are
+broad searches anyway: they stay a condition that the walk of the newest rows checks.
 """
 
 from __future__ import annotations
@@ -12,11 +22,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, literal, or_, select
+from sqlalchemy import Connection, and_, delete, exists, func, insert, literal, or_, select, update
 
-from server.contacts.models import VisitorTerm
+from server.contacts.models import Visitor, VisitorTerm
 
 terms = VisitorTerm.__table__  # type: ignore[attr-defined]
+_visitors = Visitor.__table__  # type: ignore[attr-defined]
 
 _HIGH = "\U0010ffff"
 WALK_ABOVE = 1000  # more candidates than this: walk the newest rows instead
@@ -31,14 +42,85 @@ def terms_of(name: str | None, email: str | None, phone: str | None) -> set[str]
     return found
 
 
+def trigrams(conn: Connection) -> bool:
+    """Whether this database searches with ``visitor_search`` (SQLite) or terms."""
+    return conn.dialect.name == "sqlite"
+
+
+def fts_values(name: str | None, email: str | None, phone: str | None) -> tuple[str, str, str]:
+    """What ``visitor_search`` holds of a visitor: casefolded name and email, phone digits."""
+    return (name or "").casefold(), (email or "").casefold(), re.sub(r"\D", "", phone or "")
+
+
 def index_visitor(
     conn: Connection, visitor_id: str, name: str | None, email: str | None, phone: str | None
 ) -> None:
-    """Replace a visitor's search terms (after their name, email or phone changed)."""
-    conn.execute(delete(terms).where(terms.c.visitor_id == visitor_id))
-    rows = [{"term": t, "visitor_id": visitor_id} for t in terms_of(name, email, phone)]
-    if rows:
-        conn.execute(insert(terms), rows)
+    """Replace a visitor's search entry (after their name, email or phone changed)."""
+    if not trigrams(conn):
+        conn.execute(delete(terms).where(terms.c.visitor_id == visitor_id))
+        rows = [{"term": t, "visitor_id": visitor_id} for t in terms_of(name, email, phone)]
+        if rows:
+            conn.execute(insert(terms), rows)
+        return
+    row = conn.execute(select(_visitors.c.search_row).where(_visitors.c.id == visitor_id)).scalar()
+    if row is None:
+        row = next_rows(conn, 1)
+        conn.execute(update(_visitors).where(_visitors.c.id == visitor_id).values(search_row=row))
+    else:
+        conn.exec_driver_sql("DELETE FROM visitor_search WHERE rowid = ?", (row,))
+    conn.exec_driver_sql(
+        "INSERT INTO visitor_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)",
+        (row, *fts_values(name, email, phone)),
+    )
+
+
+def index_many(
+    conn: Connection, entries: list[tuple[str, int | None, str | None, str | None, str | None]]
+) -> None:
+    """Search entries of visitors written in bulk (``(id, search_row, name, email, phone)``,
+    the row from ``next_rows`` and already on the visitor, on SQLite)."""
+    if not entries:
+        return
+    if not trigrams(conn):
+        rows = [{"term": t, "visitor_id": v} for v, _, n, e, p in entries for t in terms_of(n, e, p)]
+        if rows:
+            conn.execute(insert(terms), rows)
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO visitor_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)",
+        [(row, *fts_values(n, e, p)) for _, row, n, e, p in entries],
+    )
+
+
+def reindex_many(
+    conn: Connection, entries: list[tuple[str, int | None, str | None, str | None, str | None]]
+) -> None:
+    """New search entries for visitors already indexed (``(id, search_row, name, email,
+    phone)``), in bulk: an import's updates."""
+    if not entries:
+        return
+    if not trigrams(conn) or any(row is None for _, row, *_ in entries):
+        for visitor_id, _, name, email, phone in entries:
+            index_visitor(conn, visitor_id, name, email, phone)
+        return
+    conn.exec_driver_sql("DELETE FROM visitor_search WHERE rowid = ?", [(row,) for _, row, *_ in entries])
+    index_many(conn, entries)
+
+
+def next_rows(conn: Connection, count: int) -> int:
+    """The first of ``count`` unused search rows (SQLite writes one transaction at a time)."""
+    top = conn.execute(select(func.max(_visitors.c.search_row))).scalar()
+    return int(top or 0) + 1
+
+
+def forget(conn: Connection, visitor_id: str) -> None:
+    """A visitor's search entry, gone (they were erased or merged away)."""
+    if not trigrams(conn):
+        conn.execute(delete(terms).where(terms.c.visitor_id == visitor_id))
+        return
+    row = conn.execute(select(_visitors.c.search_row).where(_visitors.c.id == visitor_id)).scalar()
+    if row is not None:
+        conn.exec_driver_sql("DELETE FROM visitor_search WHERE rowid = ?", (row,))
 
 
 @dataclass
@@ -74,6 +156,8 @@ def matching(conn: Connection, query: str, visitor_id: Any) -> Matches | Any | N
     words = re.findall(r"\w+", query)
     digits = re.sub(r"\D", "", query)
     by_phone = len(digits) >= 3 and re.fullmatch(r"[\d\s+().\-/]+", query) is not None
+    if trigrams(conn):
+        return _by_trigrams(conn, query, words, digits if by_phone else "", visitor_id)
 
     def range_of(prefix: str) -> Any:
         return and_(terms.c.term >= prefix, terms.c.term < prefix + _HIGH)
@@ -126,6 +210,60 @@ def matching(conn: Connection, query: str, visitor_id: Any) -> Matches | Any | N
     if len(sure) + len(named) > WALK_ABOVE:
         return condition()
     return Matches(sure, named, words)
+
+
+def _by_trigrams(
+    conn: Connection, query: str, words: list[str], digits: str, visitor_id: Any
+) -> Matches | Any:
+    """``matching`` on SQLite's ``visitor_search``: the same answers, from trigrams."""
+
+    def found(match: str, words: list[str] = ()) -> set[str] | None:  # type: ignore[assignment]
+        # Each word also starts a word of the name (the trigrams find it anywhere): the
+        # candidates of "ana s" are the few Ana S., not every name with "ana" in it.
+        starts = "".join(" AND lower(' ' || coalesce(v.name, '')) LIKE ? ESCAPE '\\'" for _ in words)
+        rows = conn.exec_driver_sql(
+            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
+            f"WHERE visitor_search MATCH ?{starts} LIMIT ?",
+            (match, *(f"% {_escaped(w)}%" for w in words), WALK_ABOVE + 1),
+        ).all()
+        return None if len(rows) > WALK_ABOVE else {r[0] for r in rows}
+
+    def condition() -> Any:
+        # Broad or short: checked on each walked row's visitor (a primary-key probe).
+        v = _visitors.alias("searched")
+        name = func.lower(" " + func.coalesce(v.c.name, ""))
+        groups = [and_(*(name.like(f"% {_escaped(w)}%", escape="\\") for w in words))] if words else []
+        groups.append(func.lower(func.coalesce(v.c.email, "")).like(f"%{_escaped(query)}%", escape="\\"))
+        if digits:
+            groups.append(v.c.phone_digits.like(f"%{digits}%"))
+        return exists(select(literal(1)).where(v.c.id == visitor_id, or_(*groups)))
+
+    long_words = [w for w in words if len(w) >= 3]
+    if len(query) < 3 or (words and not long_words):
+        return condition()
+    sure: set[str] = set()
+    for match in [f"email : {_phrase(query)}"] + ([f"phone : {_phrase(digits)}"] if digits else []):
+        ids = found(match)
+        if ids is None:
+            return condition()
+        sure |= ids
+    named: set[str] = set()
+    if long_words:
+        candidates = found(" AND ".join(f"name : {_phrase(w)}" for w in long_words), words)
+        if candidates is None:
+            return condition()
+        named = candidates
+    if len(sure) + len(named) > WALK_ABOVE:
+        return condition()
+    return Matches(sure, named, words)
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _in(visitor_id: Any, term_range: Any) -> Any:

@@ -33,3 +33,9 @@ def current_revision(database_url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+def modelled(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether autogenerate compares this object: not SQLite's FTS5 search table and
+    the shadow tables it keeps (server/contacts/search.py), which no model describes."""
+    return not (type_ == "table" and (name or "").startswith("visitor_search"))

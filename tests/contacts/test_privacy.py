@@ -57,6 +57,9 @@ def everything_stored(stack: Stack) -> str:
         for table in server.models.metadata.sorted_tables:
             for row in conn.execute(select(table)):
                 out += [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row]
+        if conn.dialect.name == "sqlite":  # the search's FTS5 table, which no model describes
+            for row in conn.exec_driver_sql("SELECT name, email, phone FROM visitor_search"):
+                out += [str(v) for v in row]
         return "\n".join(out).casefold()
 
     return stack.db.write_sync(dump)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 from server.db.database import make_engine
+from server.db.migrate import modelled
 from server.models import metadata
 
 config = context.config
@@ -17,6 +18,7 @@ def run_migrations() -> None:
             connection=connection,
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=modelled,
         )
         with context.begin_transaction():
             context.run_migrations()
