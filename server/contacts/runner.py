@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from itertools import islice
 
-from server.contacts import import_rows, imports
+from server.contacts import fields, import_rows, imports
 from server.contacts.import_rows import Row, Seen
 from server.contacts.models import ContactImport
 from server.db import Database
@@ -58,6 +58,7 @@ class ImportRunner:
     async def _batches(self, imp: ContactImport) -> None:
         site = await self.db.read(lambda c: site_by_id(c, imp.site_id))
         country = (site.settings.get("contacts") or {}).get("default_country")
+        defined = fields.of_settings(site.settings)
 
         def fetch(import_id: str, n: int) -> bytes | None:
             return self.db.read_sync(imports.chunk_of, import_id, n)
@@ -78,11 +79,22 @@ class ImportRunner:
             for _ in islice(rows, imp.rows_done):
                 pass
 
+        def read_and_parse() -> list[import_rows.Taken]:
+            return import_rows.parse(imp, next_batch(), country, defined)
+
         await asyncio.to_thread(skip)
         seen = Seen()
-        while batch := await asyncio.to_thread(next_batch):
+        # The next batch is read and checked while this one is written (the database's
+        # part of a write runs without the GIL).
+        upcoming = asyncio.create_task(asyncio.to_thread(read_and_parse))
+        while parsed := await upcoming:
+            upcoming = asyncio.create_task(asyncio.to_thread(read_and_parse))
             lease_until = utcnow() + self.lease
-            counts, keys = await self.db.write(import_rows.take, imp, batch, country, seen, lease_until)
+            try:
+                counts, keys = await self.db.write(import_rows.take, imp, parsed, seen, lease_until)
+            except BaseException:
+                upcoming.cancel()
+                raise
             seen.keys |= keys
-            imp = imp.model_copy(update={"rows_done": imp.rows_done + len(batch), "counts": counts})
+            imp = imp.model_copy(update={"rows_done": imp.rows_done + len(parsed), "counts": counts})
         await self.db.write(lambda c: imports.finish(c, imp.id))

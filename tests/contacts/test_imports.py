@@ -70,7 +70,7 @@ async def run(http: httpx.AsyncClient, import_id: str, **options: Any) -> dict[s
     while time.monotonic() < deadline:
         state: dict[str, Any] = (await http.get(f"/api/v1/imports/{import_id}")).json()["import"]
         if state["status"] in ("done", "failed"):
-            assert state["status"] == "done", state
+            assert state["status"] == "done", state.get("error")
             return state
         await asyncio.sleep(0.05)
     raise AssertionError("the import did not finish in 30 s")
