@@ -22,7 +22,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from server.contacts.models import Visitor, VisitorTerm
 
@@ -31,6 +44,7 @@ _visitors = Visitor.__table__  # type: ignore[attr-defined]
 
 _HIGH = "\U0010ffff"
 WALK_ABOVE = 1000  # more candidates than this: walk the newest rows instead
+DRIVE_BELOW = 10_000  # SQLite: up to this many, start from them all the same (_by_trigrams)
 
 
 def terms_of(name: str | None, email: str | None, phone: str | None) -> set[str]:
@@ -48,8 +62,11 @@ def trigrams(conn: Connection) -> bool:
 
 
 def fts_values(name: str | None, email: str | None, phone: str | None) -> tuple[str, str, str]:
-    """What ``visitor_search`` holds of a visitor: casefolded name and email, phone digits."""
-    return (name or "").casefold(), (email or "").casefold(), re.sub(r"\D", "", phone or "")
+    """What ``visitor_search`` holds of a visitor: the name's casefolded words, each after
+    a space (" rita lopes": a word's start is the trigram " ri", so "word starts with" is
+    an index lookup for two letters and more), the casefolded email, the phone's digits."""
+    words = re.findall(r"\w+", (name or "").casefold())
+    return "".join(" " + w for w in words), (email or "").casefold(), re.sub(r"\D", "", phone or "")
 
 
 def index_visitor(
@@ -215,47 +232,64 @@ def matching(conn: Connection, query: str, visitor_id: Any) -> Matches | Any | N
 def _by_trigrams(
     conn: Connection, query: str, words: list[str], digits: str, visitor_id: Any
 ) -> Matches | Any:
-    """``matching`` on SQLite's ``visitor_search``: the same answers, from trigrams."""
+    """``matching`` on SQLite's ``visitor_search``: the same answers, from trigrams, by
+    one of three ways chosen on how many visitors the trigrams find:
 
-    def found(match: str, words: list[str] = ()) -> set[str] | None:  # type: ignore[assignment]
-        # Each word also starts a word of the name (the trigrams find it anywhere): the
-        # candidates of "ana s" are the few Ana S., not every name with "ana" in it.
-        starts = "".join(" AND lower(' ' || coalesce(v.name, '')) LIKE ? ESCAPE '\\'" for _ in words)
-        rows = conn.exec_driver_sql(
-            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
-            f"WHERE visitor_search MATCH ?{starts} LIMIT ?",
-            (match, *(f"% {_escaped(w)}%" for w in words), WALK_ABOVE + 1),
-        ).all()
-        return None if len(rows) > WALK_ABOVE else {r[0] for r in rows}
-
-    def condition() -> Any:
-        # Broad or short: checked on each walked row's visitor (a primary-key probe).
-        v = _visitors.alias("searched")
-        name = func.lower(" " + func.coalesce(v.c.name, ""))
-        groups = [and_(*(name.like(f"% {_escaped(w)}%", escape="\\") for w in words))] if words else []
-        groups.append(func.lower(func.coalesce(v.c.email, "")).like(f"%{_escaped(query)}%", escape="\\"))
-        if digits:
-            groups.append(v.c.phone_digits.like(f"%{digits}%"))
-        return exists(select(literal(1)).where(v.c.id == visitor_id, or_(*groups)))
-
-    long_words = [w for w in words if len(w) >= 3]
+    - at most ``WALK_ABOVE``: their ids (``Matches``), as with terms;
+    - at most ``DRIVE_BELOW``: a condition that starts from them, ``visitor_id IN (…)``,
+      so the database fetches and sorts a few thousand rows rather than walking the
+      newest until a page is full (a rare, old match could take it through every row);
+    - more: the walk, which such a common piece fills at once.
+    """
+    long_words = [w for w in words if len(w) >= 2]  # " " + the word: a trigram at least
     if len(query) < 3 or (words and not long_words):
-        return condition()
-    sure: set[str] = set()
-    for match in [f"email : {_phrase(query)}"] + ([f"phone : {_phrase(digits)}"] if digits else []):
-        ids = found(match)
-        if ids is None:
-            return condition()
-        sure |= ids
-    named: set[str] = set()
+        return _walked(query, words, digits, visitor_id)
+    # A one-letter word is checked on the candidates' names: "ana s" is the few Ana S.
+    short = [w for w in words if len(w) < 2]
+    starts = "".join(
+        f" AND lower(' ' || coalesce(v.name, '')) LIKE :w{i} ESCAPE '\\'" for i in range(len(short))
+    )
+    params: dict[str, Any] = {f"w{i}": f"% {_escaped(w)}%" for i, w in enumerate(short)}
+    kinds = [("email", f"email : {_phrase(query)}", "")]
+    if digits:
+        kinds.append(("phone", f"phone : {_phrase(digits)}", ""))
     if long_words:
-        candidates = found(" AND ".join(f"name : {_phrase(w)}" for w in long_words), words)
-        if candidates is None:
-            return condition()
-        named = candidates
-    if len(sure) + len(named) > WALK_ABOVE:
-        return condition()
+        kinds.append(("name", " AND ".join(f"name : {_phrase(' ' + w)}" for w in long_words), starts))
+    selects = []
+    for kind, match, extra in kinds:
+        params[kind] = match
+        selects.append(
+            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
+            f"WHERE visitor_search MATCH :{kind}{extra}"
+        )
+    # How many, from the trigrams alone (no visitor row read), up to the cap.
+    count = sum(
+        conn.exec_driver_sql(
+            "SELECT count(*) FROM (SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?)",
+            (params[kind], DRIVE_BELOW + 1),
+        ).scalar_one()
+        for kind, _, _ in kinds
+    )
+    if count > DRIVE_BELOW:
+        return _walked(query, words, digits, visitor_id)
+    if count > WALK_ABOVE:
+        union = " UNION ".join(selects)
+        return visitor_id.in_(text(union).bindparams(**params).columns(id=String))
+    named = {r[0] for r in conn.execute(text(selects[-1]), params)} if long_words else set()
+    plain = selects[:-1] if long_words else selects
+    sure = {r[0] for r in conn.execute(text(" UNION ".join(plain)), params)}
     return Matches(sure, named, words)
+
+
+def _walked(query: str, words: list[str], digits: str, visitor_id: Any) -> Any:
+    """Broad or short: checked on each walked row's visitor (a primary-key probe)."""
+    v = _visitors.alias("searched")
+    name = func.lower(" " + func.coalesce(v.c.name, ""))
+    groups = [and_(*(name.like(f"% {_escaped(w)}%", escape="\\") for w in words))] if words else []
+    groups.append(func.lower(func.coalesce(v.c.email, "")).like(f"%{_escaped(query)}%", escape="\\"))
+    if digits:
+        groups.append(v.c.phone_digits.like(f"%{digits}%"))
+    return exists(select(literal(1)).where(v.c.id == visitor_id, or_(*groups)))
 
 
 def _phrase(text: str) -> str:

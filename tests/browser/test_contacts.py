@@ -3,10 +3,13 @@ the contacts page's search, and a contact's page (tags, history, its conversatio
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import signed_in_page
+from tests.browser.conftest import Shop, signed_in_page
+from tests.browser.widget import Widget
 from tests.harness import Stack
 from tests.helpers import event_in, writer
 
@@ -299,3 +302,36 @@ async def test_an_admin_exports_the_filtered_list_and_downloads_it(stack: Stack,
     finally:
         await context.close()
         await ted.close()
+
+
+async def test_plus_chat_reaches_the_visitor_on_the_demo_shop_at_the_next_visit(
+    stack: Stack, shop: Shop, browser: Browser
+) -> None:
+    email, password = stack.create_agent()
+    visitor_context = await browser.new_context()
+    desk_context = await browser.new_context()
+    try:
+        w = await Widget.visit(visitor_context, shop.url + "/")
+        await w.open()
+        await w.say("Will the blue kettle be back?")
+        await w.conversation_id()
+        vid = await w.connected()
+        await w.page.close()  # the visitor leaves the shop
+
+        page = await signed_in_page(
+            desk_context, stack, email, password, f"/contacts/{vid}?site={shop.site.key}"
+        )
+        await page.get_by_role("button", name="+ Chat").click()
+        dialog = page.get_by_role("dialog", name=re.compile("^Write to"))
+        await dialog.get_by_label("Message").fill("It is back: shall I keep one for you?")
+        await dialog.get_by_role("button", name="Send").click()
+        await page.wait_for_url("**/agent#c=*")
+
+        back = await Widget.visit(visitor_context, shop.url + "/product")  # the next visit
+        await expect(back.badge).to_have_text("1")
+        await back.open()
+        await expect(back.bubble("It is back: shall I keep one for you?")).to_be_visible()
+        assert back.errors == []
+    finally:
+        await desk_context.close()
+        await visitor_context.close()

@@ -44,9 +44,14 @@ def upgrade() -> None:
         bind.exec_driver_sql("UPDATE visitors SET search_row = ? WHERE id = ?", (n, visitor_id))
         bind.exec_driver_sql(
             "INSERT INTO visitor_search (rowid, name, email, phone) VALUES (?, ?, ?, ?)",
-            (n, (name or "").casefold(), (email or "").casefold(), re.sub(r"\D", "", phone or "")),
+            (n, _words(name), (email or "").casefold(), re.sub(r"\D", "", phone or "")),
         )
     op.execute("DELETE FROM visitor_terms")
+
+
+def _words(name: str | None) -> str:
+    # As server/contacts/search.py fts_values: each casefolded word after a space.
+    return "".join(" " + w for w in re.findall(r"\w+", (name or "").casefold()))
 
 
 def downgrade() -> None:
