@@ -34,6 +34,11 @@ class Access:
                 f"your role does not include {section.capitalize()}; ask an admin", code="section_forbidden"
             )
 
+    def require_admin(self, what: str) -> None:
+        """Refuse (403 ``admins_only``) anyone but an admin; ``what`` is what they tried."""
+        if self.user.role != "admin":
+            raise Forbidden(f"only admins {what}", code="admins_only")
+
     def sees(self, channel_id: str | None) -> bool:
         return self.channels is None or channel_id in self.channels
 

@@ -18,7 +18,7 @@ from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
 from server.conversations import actions as conversations
 from server.conversations import directory
-from server.errors import Conflict, Forbidden, InvalidInput, NotFound
+from server.errors import Conflict, InvalidInput, NotFound
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import site_by_id
@@ -215,10 +215,10 @@ async def _chat(request: Request, access: Any, site: Site, contact_id: str | Non
     return JSONResponse(ack, status_code=200 if ack["duplicate"] else 201)
 
 
-async def _admin_of(request: Request) -> Any:
+async def _admin_of(request: Request, what: str = "export or erase a contact's data") -> Any:
+    """The signed-in admin with the Contacts section (403 ``admins_only`` for others)."""
     access = await signed_in(request, "contacts")
-    if access.user.role != "admin":
-        raise Forbidden("only admins export or erase a contact's data", code="admins_only")
+    access.require_admin(what)
     return access
 
 
@@ -303,7 +303,7 @@ async def fields_api(request: Request) -> Response:
     services = services_of(request)
     site = await _site(services, request.path_params["key"])
     if request.method == "POST":
-        _admin(access.user.role)
+        access.require_admin("define contact fields")
         body = await read_object(request)
         added = await actions.define_field(services.db, site.id, body)
         await services.sites.changed(site.key)
@@ -316,7 +316,7 @@ async def fields_api(request: Request) -> Response:
 async def field_api(request: Request) -> Response:
     """PATCH: a field's label or choices; DELETE: forget it (contacts keep the values)."""
     access = await signed_in(request, "contacts")
-    _admin(access.user.role)
+    access.require_admin("define contact fields")
     services = services_of(request)
     site = await _site(services, request.path_params["key"])
     key = request.path_params["field"]
@@ -330,17 +330,10 @@ async def field_api(request: Request) -> Response:
     return JSONResponse({"field": changed.out()})
 
 
-def _admin(role: str) -> None:
-    if role != "admin":
-        raise Forbidden("only admins define contact fields", code="admins_only")
-
-
 async def exports_api(request: Request) -> Response:
     """POST {q, tag, field, value, channel, open, sort, dir}: export the list as it is
     filtered, as CSV, in a background job (admins)."""
-    access = await signed_in(request, "contacts")
-    if access.user.role != "admin":
-        raise Forbidden("only admins export contacts", code="admins_only")
+    access = await _admin_of(request, "export contacts")
     services = services_of(request)
     site = await _site(services, request.path_params["key"])
     body = await read_object(request)
@@ -365,7 +358,7 @@ async def exports_api(request: Request) -> Response:
 
 async def export_state_api(request: Request) -> Response:
     """GET an export's progress (and, once done, the address of its file)."""
-    await _exporter(request)
+    await _admin_of(request, "export contacts")
     db = services_of(request).db
     found = await db.read(lambda c: exports.load(c, request.path_params["id"]))
     return JSONResponse({"export": exports.summary(found)})
@@ -373,7 +366,7 @@ async def export_state_api(request: Request) -> Response:
 
 async def export_file_api(request: Request) -> Response:
     """GET the export's CSV, streamed chunk by chunk."""
-    await _exporter(request)
+    await _admin_of(request, "export contacts")
     db = services_of(request).db
     found = await db.read(lambda c: exports.load(c, request.path_params["id"]))
     if found.status != "done":
@@ -383,9 +376,3 @@ async def export_file_api(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
     )
-
-
-async def _exporter(request: Request) -> None:
-    access = await signed_in(request, "contacts")
-    if access.user.role != "admin":
-        raise Forbidden("only admins export contacts", code="admins_only")

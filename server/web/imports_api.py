@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.contacts import actions, imports
-from server.errors import Forbidden, InvalidInput
+from server.errors import InvalidInput
 from server.services import services_of
 from server.web.auth import read_object, signed_in
 from server.web.contacts_api import _site
@@ -23,8 +23,7 @@ SAMPLE_ROWS = 5
 
 async def _admin(request: Request) -> Any:
     access = await signed_in(request)
-    if access.user.role != "admin":
-        raise Forbidden("only admins import contacts", code="admins_only")
+    access.require_admin("import contacts")
     return access
 
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server import untrusted
+from server.accounts.access import Access
 from server.accounts.models import User
 from server.bots import store as bots
 from server.channels.store import site_channels
@@ -38,22 +39,39 @@ HEADERS = {
 }
 
 
+def section_page(
+    section: str | None, *, admins: bool = False
+) -> Callable[[Callable[[Request, Access], Awaitable[Response]]], Callable[[Request], Awaitable[Response]]]:
+    """An HTML page for people with ``section`` (any signed-in person for None; admins
+    only with ``admins``): others sign in first, or get the 403 page."""
+
+    def wrap(
+        page: Callable[[Request, Access], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(page)
+        async def endpoint(request: Request) -> Response:
+            try:
+                access = await signed_in(request)
+            except Unauthorized:
+                return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+            if (section is not None and not access.can(section)) or (admins and access.user.role != "admin"):
+                return _page("proactive_denied.html", {"user": access.user}, status=403)
+            return await page(request, access)
+
+        return endpoint
+
+    return wrap
+
+
 def admin_page(
     page: Callable[[Request, User], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A page of the Proactive messages section: others sign in first, or get a 403 page."""
+    """A page of the Proactive messages section, given its signed-in user."""
 
-    @functools.wraps(page)
-    async def endpoint(request: Request) -> Response:
-        try:
-            access = await signed_in(request)
-        except Unauthorized:
-            return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-        if not access.can("proactive"):
-            return _page("proactive_denied.html", {"user": access.user}, status=403)
+    async def with_user(request: Request, access: Access) -> Response:
         return await page(request, access.user)
 
-    return endpoint
+    return section_page("proactive")(functools.wraps(page)(with_user))
 
 
 async def _checked_form(request: Request) -> dict[str, Any]:

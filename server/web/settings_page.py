@@ -7,26 +7,18 @@ the page and the API enforce the same rules.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from server.errors import Unauthorized
+from server.accounts.access import Access
 from server.services import services_of
-from server.web.auth import csrf_token, signed_in
-from server.web.proactive_pages import HEADERS, _site
+from server.web.auth import csrf_token
+from server.web.proactive_pages import HEADERS, _site, section_page
 from server.web.templates import templates
 
 
-async def settings_page(request: Request) -> Response:
-    try:
-        access = await signed_in(request)
-    except Unauthorized:
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
-    if not access.can("settings"):
-        denied = templates.get_template("proactive_denied.html").render(user=access.user)
-        return HTMLResponse(denied, status_code=403, headers=HEADERS)
+@section_page("settings")
+async def settings_page(request: Request, access: Access) -> Response:
     site = await _site(request, services_of(request))
     html = templates.get_template("settings.html").render(
         user=access.user,
@@ -39,12 +31,9 @@ async def settings_page(request: Request) -> Response:
     return HTMLResponse(html, headers=HEADERS)
 
 
-async def components_page(request: Request) -> Response:
+@section_page(None)
+async def components_page(request: Request, access: Access) -> Response:
     """``/admin/components``: every component of the design system, for people who build pages."""
-    try:
-        access = await signed_in(request)
-    except Unauthorized:
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
     html = templates.get_template("components.html").render(
         user=access.user, site=None, sections=access.sections
     )
