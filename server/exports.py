@@ -14,13 +14,12 @@ The file is UTF-8 with a byte-order mark and ``,`` separators, as spreadsheets o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Index, LargeBinary, delete, func, insert, select, update
@@ -31,7 +30,7 @@ from server.contacts.book import Filters
 from server.contacts.imports import safe_cell
 from server.contacts.models import Visitor
 from server.conversations import directory
-from server.db import Database
+from server.db import Database, leases
 from server.errors import NotFound
 from server.ids import iso, new_id, utcnow
 
@@ -109,30 +108,11 @@ def load(conn: Connection, export_id: str) -> ContactExport:
     return ContactExport.model_validate(dict(row))
 
 
-def _free(now: Any) -> Any:
-    return exports.c.status.in_(("queued", "running")) & (
-        exports.c.lease_until.is_(None) | (exports.c.lease_until < now)
-    )
-
-
-def waiting(conn: Connection, now: Any) -> bool:
-    return conn.execute(select(exports.c.id).where(_free(now)).limit(1)).first() is not None
-
-
 def claim(conn: Connection, now: Any, lease_until: Any) -> ContactExport | None:
     """The oldest queued export, or a running one whose process went quiet."""
-    candidate = conn.execute(
-        select(exports.c.id).where(_free(now)).order_by(exports.c.created_at).limit(1)
-    ).scalar()
+    candidate = leases.take_oldest(conn, exports, now, lease_until)
     if candidate is None:
         return None
-    taken = conn.execute(
-        update(exports)
-        .where(exports.c.id == candidate, _free(now))
-        .values(status="running", lease_until=lease_until)
-    )
-    if taken.rowcount != 1:
-        return None  # another process took it first
     export = load(conn, candidate)
     if export.chunks == 0:
         f, also = _filters(export.filters, None)
@@ -249,30 +229,12 @@ def summary(export: ContactExport) -> dict[str, Any]:
 # -- the job ---------------------------------------------------------------------------------
 
 
-class ExportRunner:
-    """Scheduler step: one export at a time per process, claimed with a lease that each
-    page renews."""
+class ExportRunner(leases.Runner[ContactExport]):
+    """Scheduler step: one export at a time in this process, claimed with a lease that
+    each page renews (server/db/leases.py)."""
 
     def __init__(self, db: Database, lease_s: float) -> None:
-        self.db = db
-        self.lease = timedelta(seconds=lease_s)
-        self.task: asyncio.Task[None] | None = None
-
-    async def step(self) -> None:
-        if self.task is not None and not self.task.done():
-            return
-        now = utcnow()
-        if not await self.db.read(lambda c: waiting(c, now)):
-            return  # the usual case: a read, not a write, every tick
-        claimed = await self.db.write(lambda c: claim(c, now, now + self.lease))
-        if claimed is not None:
-            self.task = asyncio.create_task(self._run(claimed))
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+        super().__init__(db, exports, lease_s, claim, self._run)
 
     async def _run(self, export: ContactExport) -> None:
         try:

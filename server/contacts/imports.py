@@ -23,6 +23,7 @@ from charset_normalizer import from_bytes
 from sqlalchemy import Connection, delete, insert, select, update
 
 from server.contacts.models import ContactImport, ImportChunk, ImportReject
+from server.db import leases
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, utcnow
 
@@ -262,30 +263,11 @@ def safe_cell(cell: str) -> str:
 # -- the job: claimed by one process at a time, resumed after a crash ------------------------
 
 
-def _free(now: Any) -> Any:
-    return imports.c.status.in_(("queued", "running")) & (
-        imports.c.lease_until.is_(None) | (imports.c.lease_until < now)
-    )
-
-
-def waiting(conn: Connection, now: Any) -> bool:
-    return conn.execute(select(imports.c.id).where(_free(now)).limit(1)).first() is not None
-
-
 def claim(conn: Connection, now: Any, lease_until: Any) -> ContactImport | None:
     """The oldest queued import, or a running one whose process went quiet; None if none."""
-    candidate = conn.execute(
-        select(imports.c.id).where(_free(now)).order_by(imports.c.created_at).limit(1)
-    ).scalar()
+    candidate = leases.take_oldest(conn, imports, now, lease_until)
     if candidate is None:
         return None
-    taken = conn.execute(
-        update(imports)
-        .where(imports.c.id == candidate, _free(now))
-        .values(status="running", lease_until=lease_until)
-    )
-    if taken.rowcount != 1:
-        return None  # another process took it first
     imp = load(conn, candidate)
     if imp.dry and imp.rows_done:
         # A dry run's memory of the file's earlier rows died with its process: count again.

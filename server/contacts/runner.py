@@ -6,44 +6,24 @@ lease runs out, and goes on after the last committed batch)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from datetime import timedelta
 from itertools import islice
 
 from server.contacts import fields, import_rows, imports
 from server.contacts.import_rows import Row, Seen
 from server.contacts.models import ContactImport
-from server.db import Database
+from server.db import Database, leases
 from server.ids import utcnow
 from server.sites.store import site_by_id
 
 log = logging.getLogger(__name__)
 
 
-class ImportRunner:
+class ImportRunner(leases.Runner[ContactImport]):
+    """Scheduler step: one import at a time in this process (server/db/leases.py)."""
+
     def __init__(self, db: Database, lease_s: float) -> None:
-        self.db = db
-        self.lease = timedelta(seconds=lease_s)
-        self.task: asyncio.Task[None] | None = None
-
-    async def step(self) -> None:
-        """Scheduler step: take the next import when this process runs none. Two processes
-        may both look; the claim is a conditional UPDATE, so only one takes it."""
-        if self.task is not None and not self.task.done():
-            return
-        now = utcnow()
-        if not await self.db.read(lambda c: imports.waiting(c, now)):
-            return  # the usual case: a read, not a write, every tick
-        claimed = await self.db.write(lambda c: imports.claim(c, now, now + self.lease))
-        if claimed is not None:
-            self.task = asyncio.create_task(self._run(claimed))
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+        super().__init__(db, imports.imports, lease_s, imports.claim, self._run)
 
     async def _run(self, imp: ContactImport) -> None:
         try:
