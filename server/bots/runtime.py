@@ -69,16 +69,16 @@ def contact_of(
 ) -> flows.Contact:
     row = conn.execute(
         select(
-            visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes, visitors.c.site_id
+            visitors.c.name, visitors.c.email, visitors.c.phone, visitors.c.attributes, visitors.c.site_id,
+            visitors.c.first_ref, visitors.c.latest_ref,
         ).where(visitors.c.id == visitor_id)
-    ).first()
+    ).first()  # fmt: skip
     if row is None:
         return flows.Contact(tags=list(tags))
     defined = {f.key: f for f in fields.definitions(conn, row.site_id)}
-    mine = refs.of_contact(conn, visitor_id)
     known = {
-        "contact.ref": refs.word(mine["latest"]),
-        "contact.first_ref": refs.word(mine["first"]),
+        "contact.ref": refs.word(row.latest_ref),
+        "contact.first_ref": refs.word(row.first_ref),
         "conversation.ref": refs.word(
             conn.execute(select(conversations.c.ref).where(conversations.c.id == conversation_id)).scalar()
             if conversation_id

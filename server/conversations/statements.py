@@ -19,16 +19,16 @@ from typing import Any
 from sqlalchemy import JSON, Connection, TextClause, bindparam, text
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from server.db.bulk import sqlite_time
+
 _TS = UTCDateTime()
-# How SQLAlchemy's DateTime stores a value in SQLite (UTC, no offset).
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _to_sqlite(value: Any, is_time: bool, is_json: bool) -> Any:
     if value is None:
         return None
     if is_time:
-        return value.astimezone(UTC).strftime(_SQLITE_TIME)
+        return sqlite_time(value)
     if is_json:
         return json.dumps(value)
     return value

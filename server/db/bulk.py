@@ -21,7 +21,8 @@ from sqlalchemy import JSON, Boolean, Connection, DateTime, Table, TypeDecorator
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def _time(value: datetime) -> str:
+def sqlite_time(value: datetime) -> str:
+    """A time as SQLAlchemy's DateTime stores it in SQLite."""
     return value.astimezone(UTC).strftime(SQLITE_TIME)
 
 
@@ -33,7 +34,7 @@ def _converter(column: Any) -> Callable[[Any], Any] | None:
         keep_none = not getattr(kind, "none_as_null", False)
         return lambda v: json.dumps(v) if v is not None or keep_none else None
     if isinstance(kind, DateTime):
-        return lambda v: None if v is None else _time(v)
+        return lambda v: None if v is None else sqlite_time(v)
     if isinstance(kind, Boolean):
         return lambda v: None if v is None else int(v)
     return None

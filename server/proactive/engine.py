@@ -311,22 +311,21 @@ def context_for(conn: Db, site: Site, visitor: Visitor, visit: Visit, client_kin
         timezone=visitor.timezone,
         attributes=dict(visitor.attributes),
         events=visit_events(conn, visitor.id, visit.started_at),
-        refs=refs_for(conn, visitor.id),
+        refs=refs_for(conn, visitor),
     )
 
 
-def refs_for(conn: Db, visitor_id: str) -> dict[str, str | None]:
-    """The link references rules read: the contact's latest and first, and its open
-    conversation's."""
-    mine = refs.of_contact(conn, visitor_id)
+def refs_for(conn: Db, visitor: Visitor) -> dict[str, str | None]:
+    """The link references rules read: the contact's latest and first (on the visitor
+    as read), and its open conversation's."""
     open_ref = conn.execute(
         select(conversations.c.ref)
-        .where(conversations.c.visitor_id == visitor_id, conversations.c.status != "closed")
+        .where(conversations.c.visitor_id == visitor.id, conversations.c.status != "closed")
         .order_by(conversations.c.last_activity_at.desc())
         .limit(1)
     ).scalar()
     return {
-        "contact.ref": refs.word(mine["latest"]),
-        "contact.first_ref": refs.word(mine["first"]),
+        "contact.ref": refs.word(visitor.latest_ref),
+        "contact.first_ref": refs.word(visitor.first_ref),
         "conversation.ref": refs.word(open_ref),
     }

@@ -146,7 +146,7 @@ def facts_of_visitor(
         utm=visit.utm,
         events=visit_events(conn, visitor.id, visit.started_at),
         attributes=visitor.attributes,
-        refs=refs_for(conn, visitor.id),
+        refs=refs_for(conn, visitor),
     )
     return facts, visit.id, "web" if visitor.client_kind == "web" else "sdk"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from user_agents import parse as parse_user_agent
@@ -61,7 +62,8 @@ def resolve_visitor(
             last_seen_at=now,
         )
         conn.execute(insert(visitors).values(visitor.model_dump()))
-        return visitor, True, _start_visit(conn, visitor, arrival, now)
+        visit, came = _start_visit(conn, visitor, arrival, now)
+        return visitor.model_copy(update=came), True, visit
 
     visitor = Visitor.model_validate(dict(row))
     last = (
@@ -81,7 +83,8 @@ def resolve_visitor(
         changes["timezone"] = arrival.timezone
     if last is None or now - last["last_activity_at"] > timedelta(seconds=visit_timeout_s):
         changes["visit_count"] = visitor.visit_count + 1
-        visit = _start_visit(conn, visitor, arrival, now)
+        visit, came = _start_visit(conn, visitor, arrival, now)
+        visitor = visitor.model_copy(update=came)
     else:
         conn.execute(update(visits).where(visits.c.id == last["id"]).values(last_activity_at=now))
         visit = Visit.model_validate({**last, "last_activity_at": now})
@@ -124,7 +127,10 @@ def device_of(user_agent: str | None) -> dict[str, str | None]:
     return {"device": device, "browser": agent.browser.family[:50], "os": agent.os.family[:50]}
 
 
-def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: datetime) -> Visit:
+def _start_visit(
+    conn: Connection, visitor: Visitor, arrival: Arrival, now: datetime
+) -> tuple[Visit, dict[str, Any]]:
+    """The new visit, and what it changed on the visitor (its link references)."""
     seen = device_of(arrival.user_agent)
     visit = Visit(
         device=seen["device"],
@@ -141,6 +147,7 @@ def _start_visit(conn: Connection, visitor: Visitor, arrival: Arrival, now: date
     )
     conn.execute(insert(visits).values(visit.model_dump()))
     reference = refs.of_link(arrival.page_url, now)
-    if reference is not None:
-        refs.record(conn, visitor.id, reference)  # where this visit came from
-    return visit
+    if reference is None:
+        return visit, {}
+    refs.record(conn, visitor.id, reference)  # where this visit came from
+    return visit, {"latest_ref": reference, "first_ref": visitor.first_ref or reference}

@@ -233,7 +233,9 @@ class VisitorSession(Session):
         if conn.proactive is not None:
             conn.proactive.attributes = merged
             if "ref" in frame.attributes:
-                conn.proactive.refs = await self.services.db.read(lambda c: refs_for(c, visitor_id))
+                conn.proactive.refs = await self.services.db.read(
+                    lambda c: refs_for(c, contacts.visitor(c, visitor_id))
+                )
 
     async def visitor_identify(self, conn: Connection, frame: VisitorIdentify) -> None:
         verified = False
