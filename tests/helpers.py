@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from parley_client import AgentClient, Socket, VisitorClient
 from server.sites.models import Site
 from tests.harness import Stack
@@ -53,6 +55,15 @@ async def chat(
     finally:
         await alice.close()
         await ana.close()
+
+
+@asynccontextmanager
+async def signed_http(stack: Stack, role: str = "agent") -> AsyncIterator[httpx.AsyncClient]:
+    """A new person's signed-in HTTP session on the agent server (an agent unless ``role`` says)."""
+    async with httpx.AsyncClient(base_url=stack.agent_url, timeout=30) as http:
+        email, password = stack.create_agent(role=role)
+        await sign_in(http, email, password)
+        yield http
 
 
 async def raw_visitor(stack: Stack, site: Site, origin: str | None = None, url: str | None = None) -> Socket:

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -14,18 +12,12 @@ import pytest
 from parley_client import VisitorClient
 from server.sites.models import Site
 from tests.harness import Stack
-from tests.helpers import event_in, sign_in, visitor, writer
+from tests.helpers import event_in, sign_in, signed_http, visitor, writer
 
 pytestmark = pytest.mark.anyio
 
 
-@asynccontextmanager
-async def desk(stack: Stack, role: str = "agent") -> AsyncIterator[httpx.AsyncClient]:
-    """A signed-in person's HTTP session (an agent unless ``role`` says)."""
-    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-        email, password = stack.create_agent(role=role)
-        await sign_in(http, email, password)
-        yield http
+desk = signed_http  # a signed-in person's HTTP session (an agent unless ``role`` says)
 
 
 def vid(client: VisitorClient) -> str:

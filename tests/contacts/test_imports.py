@@ -8,8 +8,7 @@ import asyncio
 import csv
 import io
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 from server.sites.models import Site
 from tests.conftest import BACKENDS
 from tests.harness import Stack, build_stack
-from tests.helpers import sign_in
+from tests.helpers import signed_http
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +41,9 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     built.close()
 
 
-@asynccontextmanager
-async def admin(stack: Stack, role: str = "admin") -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.agent_url, timeout=30) as http:
-        email, password = stack.create_agent(role=role)
-        await sign_in(http, email, password)
-        yield http
+def admin(stack: Stack, role: str = "admin") -> Any:
+    """An admin's (or ``role``'s) signed-in HTTP session."""
+    return signed_http(stack, role)
 
 
 def csv_bytes(rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ";") -> bytes:

@@ -3,8 +3,6 @@ both, conversations and visits moved (live sockets told), history kept, refusals
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -12,17 +10,12 @@ import pytest
 
 from server.sites.models import Site
 from tests.harness import Stack
-from tests.helpers import agent, event_in, sign_in, visitor, writer
+from tests.helpers import agent, event_in, signed_http, visitor, writer
 
 pytestmark = pytest.mark.anyio
 
 
-@asynccontextmanager
-async def desk(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-        email, password = stack.create_agent()
-        await sign_in(http, email, password)
-        yield http
+desk = signed_http
 
 
 async def add(http: httpx.AsyncClient, site: Site, **fields: Any) -> str:

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 import server.models
 from tests.harness import Stack
-from tests.helpers import agent, event_in, sign_in, writer
+from tests.helpers import agent, event_in, signed_http, writer
 
 pytestmark = pytest.mark.anyio
 
@@ -40,12 +37,9 @@ class Erin:
                    f"+351 {digits[:3]} {digits[3:6]} {digits[6:]}", digits)  # fmt: skip
 
 
-@asynccontextmanager
-async def person(stack: Stack, role: str = "admin") -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.agent_url) as http:
-        email, password = stack.create_agent(role=role)
-        await sign_in(http, email, password)
-        yield http
+def person(stack: Stack, role: str = "admin") -> Any:
+    """An admin's (or ``role``'s) signed-in HTTP session."""
+    return signed_http(stack, role)
 
 
 def everything_stored(stack: Stack) -> str:
