@@ -18,6 +18,7 @@ broad searches anyway: they stay a condition that the walk of the newest rows ch
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -235,7 +236,8 @@ def _by_trigrams(
     """``matching`` on SQLite's ``visitor_search``: the same answers, from trigrams, by
     one of three ways chosen on how many visitors the trigrams find:
 
-    - at most ``WALK_ABOVE``: their ids (``Matches``), as with terms;
+    - at most ``WALK_ABOVE``: their ids (``Matches``), as with terms, from the search
+      rows already fetched (the trigrams are read once);
     - at most ``DRIVE_BELOW``: a condition that starts from them, ``visitor_id IN (…)``,
       so the database fetches and sorts a few thousand rows rather than walking the
       newest until a page is full (a rare, old match could take it through every row);
@@ -250,45 +252,59 @@ def _by_trigrams(
         f" AND lower(' ' || coalesce(v.name, '')) LIKE :w{i} ESCAPE '\\'" for i in range(len(short))
     )
     params: dict[str, Any] = {f"w{i}": f"% {_escaped(w)}%" for i, w in enumerate(short)}
-    kinds = [("email", f"email : {_phrase(query)}", "")]
+    kinds = {"email": f"email : {_phrase(query)}"}
     if digits:
-        kinds.append(("phone", f"phone : {_phrase(digits)}", ""))
+        kinds["phone"] = f"phone : {_phrase(digits)}"
     if long_words:
-        kinds.append(("name", " AND ".join(f"name : {_phrase(' ' + w)}" for w in long_words), starts))
-    selects = []
-    for kind, match, extra in kinds:
-        params[kind] = match
-        selects.append(
-            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
-            f"WHERE visitor_search MATCH :{kind}{extra}"
-        )
-    # How many, from the trigrams alone (no visitor row read), up to the cap.
-    count = sum(
-        conn.exec_driver_sql(
-            "SELECT count(*) FROM (SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?)",
-            (params[kind], DRIVE_BELOW + 1),
-        ).scalar_one()
-        for kind, _, _ in kinds
-    )
+        kinds["name"] = " AND ".join(f"name : {_phrase(' ' + w)}" for w in long_words)
+    params.update(kinds)
+
+    def rows_of(kind: str) -> list[int]:
+        sql = "SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?"
+        return list(conn.exec_driver_sql(sql, (kinds[kind], WALK_ABOVE + 1)).scalars().all())
+
+    def count_of(kind: str) -> int:
+        sql = "SELECT count(*) FROM (SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?)"
+        return int(conn.exec_driver_sql(sql, (kinds[kind], DRIVE_BELOW + 1)).scalar_one())
+
+    found = {kind: rows_of(kind) for kind in kinds}
+    count = sum(len(rows) for rows in found.values())
+    if count > WALK_ABOVE:
+        # How many, from the trigrams alone (no visitor row read), up to the cap.
+        count = sum(len(rows) if len(rows) <= WALK_ABOVE else count_of(kind) for kind, rows in found.items())
     if count > DRIVE_BELOW:
         return _walked(query, words, digits, visitor_id)
     if count > WALK_ABOVE:
-        union = " UNION ".join(selects)
-        return visitor_id.in_(text(union).bindparams(**params).columns(id=String))
-    named = {r[0] for r in conn.execute(text(selects[-1]), params)} if long_words else set()
-    plain = selects[:-1] if long_words else selects
-    sure = {r[0] for r in conn.execute(text(" UNION ".join(plain)), params)}
+        selects = [
+            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
+            f"WHERE visitor_search MATCH :{kind}{starts if kind == 'name' else ''}"
+            for kind in kinds
+        ]
+        return visitor_id.in_(text(" UNION ".join(selects)).bindparams(**params).columns(id=String))
+
+    def ids_of(rows: list[int], extra: str = "") -> set[str]:
+        if not rows:
+            return set()
+        sql = f"SELECT v.id FROM visitors v WHERE v.search_row IN (SELECT value FROM json_each(:rows)){extra}"
+        return {r[0] for r in conn.execute(text(sql), {**params, "rows": json.dumps(rows)})}
+
+    named = ids_of(found.get("name", []), starts)
+    sure = ids_of([r for kind, rows in found.items() if kind != "name" for r in rows])
     return Matches(sure, named, words)
 
 
 def _walked(query: str, words: list[str], digits: str, visitor_id: Any) -> Any:
-    """Broad or short: checked on each walked row's visitor (a primary-key probe)."""
-    v = _visitors.alias("searched")
+    """Broad or short: checked on each walked row's visitor (a primary-key probe), or on
+    the row itself when the walk is of visitors (the contact list: a third of the time)."""
+    own = visitor_id is _visitors.c.id
+    v = _visitors if own else _visitors.alias("searched")
     name = func.lower(" " + func.coalesce(v.c.name, ""))
     groups = [and_(*(name.like(f"% {_escaped(w)}%", escape="\\") for w in words))] if words else []
     groups.append(func.lower(func.coalesce(v.c.email, "")).like(f"%{_escaped(query)}%", escape="\\"))
     if digits:
         groups.append(v.c.phone_digits.like(f"%{digits}%"))
+    if own:
+        return or_(*groups)
     return exists(select(literal(1)).where(v.c.id == visitor_id, or_(*groups)))
 
 
