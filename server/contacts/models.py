@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, String, text
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Field, SQLModel
 
 from server.ids import new_id, utcnow
@@ -62,6 +64,14 @@ class Visitor(SQLModel, table=True):
     search_row: int | None = Field(default=None)
     first_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     latest_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+
+
+def visitor_of(row: Mapping[Any, Any]) -> Visitor:
+    """A visitor from its row as SQLAlchemy read it: the column types already made its
+    values (times, JSON, booleans), so it is not validated again (a sixth of the time:
+    a page of the contact list, an import's batch of matches)."""
+    configure_mappers()  # what validating would have done first (a flag check once done)
+    return Visitor.model_construct(**dict(row))
 
 
 class VisitorTerm(SQLModel, table=True):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from server.contacts import fields, refs
-from server.contacts.models import Visitor
+from server.contacts.models import Visitor, visitor_of
 from server.contacts.search import index_visitor
 from server.errors import InvalidInput, NotFound
 from server.ids import iso, utcnow
@@ -29,7 +29,7 @@ def visitor(conn: Connection, visitor_id: str) -> Visitor:
     row = conn.execute(select(visitors).where(visitors.c.id == visitor_id)).mappings().first()
     if row is None:
         raise NotFound(f"no visitor {visitor_id!r}", code="visitor_not_found")
-    return Visitor.model_validate(dict(row))
+    return visitor_of(row)
 
 
 def set_attributes(conn: Connection, *, visitor_id: str, attributes: dict[str, Any]) -> dict[str, Any]:
