@@ -16,8 +16,8 @@ from tests.harness import Stack
 FIRST = ["Rita", "Ana", "Sara", "Rui", "Sofia", "Samuel", "Ines", "Tiago"]
 LAST = ["Lopes", "Esteves", "Silva", "Santos", "Rossi", "Costa"]
 QUERIES = ["rita", "ri", "lopes", "s est", "a s", "s.est", "costa1", "9123", "+351 912", "example", "xyz"]
-# (WALK_ABOVE, DRIVE_BELOW): a list of matches, a condition from them, the walk.
-WAYS = {"list": (1000, 10_000), "condition": (0, 10_000), "walk": (0, 0)}
+# (WALK_ABOVE, DRIVE_BELOW, BREAK_EVEN): a list of matches, a condition from them, the walk.
+WAYS = {"list": (1000, 10_000, 5), "condition": (0, 10_000, 10_000), "walk": (0, 0, 0)}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,10 @@ def test_every_way_of_searching_finds_the_same_contacts(
     stack: Stack, people: Site, sort: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answers: dict[str, dict[str, list[str]]] = {}
-    for way, (walk_above, drive_below) in WAYS.items():
+    for way, (walk_above, drive_below, break_even) in WAYS.items():
         monkeypatch.setattr(search, "WALK_ABOVE", walk_above)
         monkeypatch.setattr(search, "DRIVE_BELOW", drive_below)
+        monkeypatch.setattr(search, "BREAK_EVEN", break_even)
         answers[way] = {q: found(stack, people, q, sort) for q in QUERIES}
     assert answers["list"]["rita"] and answers["list"]["s est"]  # the queries find someone
     assert answers["list"]["xyz"] == []
