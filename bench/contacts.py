@@ -16,25 +16,33 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import re
 import string
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
-from sqlalchemy import Column, MetaData, String, Table, insert
+from sqlalchemy import Column, Connection, MetaData, String, Table, insert
 
 from bench import report
 from bench.inbox import DOMAINS, FIRST, LAST
 from bench.servers import parley_env, parley_server
 from server.accounts.store import create_user
 from server.config import load_settings
+from server.contacts import import_rows
+from server.contacts.import_rows import Draft
+from server.contacts.search import index_many
+from server.contacts.store import visitors
 from server.db import Database
+from server.db.bulk import insert_many
 from server.db.migrate import upgrade
+from server.ids import new_id, utcnow
 from server.onboarding import open_site
 
 HEADERS = ["Name", "Email", "Phone", "Tags", "Plan", "City"]
@@ -99,6 +107,41 @@ def _bare_insert(url: str, path: Path) -> float:
         return rows / (time.perf_counter() - started)
     finally:
         meta.drop_all(db.engine)
+        db.close()
+
+
+def _schema_insert(path: Path, folder: Path) -> float:
+    """Rows per second of the same contacts written straight into the product's tables
+    on a fresh SQLite database (visitors with their indexes, the search index), in the
+    import's batches and through its write functions, with no checks and no dedupe:
+    what the schema itself allows on this machine, the import's own ceiling."""
+    url = f"sqlite:///{folder / 'schema.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        site = db.write_sync(lambda c: open_site(c, name="Ceiling", allowed_domains=["localhost"]))
+        started = time.perf_counter()
+        rows = 0
+        with path.open(newline="", encoding="utf-8") as source:
+            reader = csv.reader(source)
+            next(reader)
+            while batch := list(islice(reader, import_rows.BATCH)):
+                drafts = []
+                for n, (name, email, phone, tags, plan, city) in enumerate(batch, start=rows + 1):
+                    now = utcnow()
+                    digits = re.sub(r"\D", "", phone)
+                    values = {"plan": plan, "city": city}
+                    drafts.append(Draft(new_id("vis"), site.id, name, email, "+" + digits, digits, None,
+                                        tags.split(", "), values, now, n, now, "bench"))  # fmt: skip
+
+                def write(conn: Connection, drafts: list[Draft] = drafts) -> None:
+                    insert_many(conn, visitors, [d.row() for d in drafts])
+                    index_many(conn, [(d.id, d.search_row, d.name, d.email, d.phone) for d in drafts])
+
+                db.write_sync(write)
+                rows += len(batch)
+        return rows / (time.perf_counter() - started)
+    finally:
         db.close()
 
 
@@ -209,11 +252,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         peak.running = False
         server.stop()
     bare = _bare_insert(url, path)
+    schema = None if url.startswith("postgresql") else _schema_insert(path, folder)
     return {
         "backend": "postgresql" if url.startswith("postgresql") else "sqlite",
         "rows": args.rows,
         "import_rows_per_s": round(args.rows / import_s),
         "bare_insert_rows_per_s": round(bare),
+        "schema_insert_rows_per_s": round(schema) if schema else None,
         "peak_rss_mb": round(peak.peak / 2**20, 1),
         "list_p95_ms": _p95(lists),
         "search_p95_ms": _p95(searches),
