@@ -22,11 +22,11 @@ SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def sqlite_time(value: datetime) -> str:
-    """A time as SQLAlchemy's DateTime stores it in SQLite."""
-    return value.astimezone(UTC).strftime(SQLITE_TIME)
+    """A time as SQLAlchemy's DateTime stores it in SQLite (``SQLITE_TIME``)."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
-def _converter(column: Any) -> Callable[[Any], Any] | None:
+def _converter(column: Any, times: dict[datetime, str]) -> Callable[[Any], Any] | None:
     kind = column.type
     if isinstance(kind, TypeDecorator) and not isinstance(kind, JSON):
         kind = kind.impl_instance
@@ -34,7 +34,8 @@ def _converter(column: Any) -> Callable[[Any], Any] | None:
         keep_none = not getattr(kind, "none_as_null", False)
         return lambda v: json.dumps(v) if v is not None or keep_none else None
     if isinstance(kind, DateTime):
-        return lambda v: None if v is None else sqlite_time(v)
+        # A new contact's three times are one value: converted once (``times``, per call).
+        return lambda v: None if v is None else times.get(v) or times.setdefault(v, sqlite_time(v))
     if isinstance(kind, Boolean):
         return lambda v: None if v is None else int(v)
     return None
@@ -48,7 +49,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(insert(table), list(rows))
         return
     names = list(rows[0])
-    converters = [_converter(table.c[n]) for n in names]
+    times: dict[datetime, str] = {}
+    converters = [_converter(table.c[n], times) for n in names]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     values = [
         tuple(row[n] if f is None else f(row[n]) for n, f in zip(names, converters, strict=True))
@@ -74,7 +76,7 @@ def update_many(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
             )
             conn.execute(statement, [{**{n: r[n] for n in names}, "_key": r[key]} for r in group])
             continue
-        converters = [_converter(table.c[n]) for n in names]
+        converters = [_converter(table.c[n], {}) for n in names]
         sql = f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE {key} = ?"
         values = [
             (*(r[n] if f is None else f(r[n]) for n, f in zip(names, converters, strict=True)), r[key])
