@@ -62,6 +62,8 @@ class Settings:
     # How long a process holds a background job (a CSV import) without a word before
     # another may take it over: a process that died is replaced after this long.
     job_lease_s: float
+    # Requests each API token may make in a minute (429 rate_limited past it).
+    api_requests_per_minute: int
     max_attachment_bytes: int
     # TCP-level bounds (server.web.transport): whole request headers within the
     # handshake timeout; a socket that reads nothing for the send timeout while
@@ -105,6 +107,7 @@ _DEFAULTS: dict[str, str] = {
     "PARLEY_LOGIN_WINDOW_S": "900",
     "PARLEY_HISTORY_PRUNE_INTERVAL_S": "60",
     "PARLEY_JOB_LEASE_S": "15",
+    "PARLEY_API_REQUESTS_PER_MINUTE": "600",
     "PARLEY_MAX_ATTACHMENT_BYTES": str(10 * 1024 * 1024),
     "PARLEY_HANDSHAKE_TIMEOUT_S": "10",
     "PARLEY_SEND_TIMEOUT_S": "10",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.accounts import store
-from server.accounts.models import User
+from server.accounts import api_tokens, store
+from server.accounts.models import ApiToken, User
 from server.accounts.passwords import verify_password
 from server.accounts.store import set_password, user_by_id
 from server.db import Database
 from server.errors import InvalidInput, Unauthorized
+from server.ids import utcnow
 from server.realtime import envelopes
 from server.realtime.bus import Bus
 from server.realtime.outbox import Done, commit
@@ -70,3 +71,23 @@ async def sign_in_failed(db: Database, email: str, ip: str, window_s: int) -> No
 
 async def sign_in_succeeded(db: Database, email: str) -> None:
     await db.write(lambda c: store.clear_failures(c, email))
+
+
+# API tokens (server/accounts/api_tokens.py): nothing to publish, since every request
+# made with a token reads its row.
+
+
+async def create_token(
+    db: Database, site_id: str, name: Any, scopes: Any, by: str | None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret, which nothing else will ever show again."""
+    return await db.write(lambda c: api_tokens.create(c, site_id, name, scopes, by))
+
+
+async def revoke_token(db: Database, token_id: str) -> ApiToken:
+    return await db.write(api_tokens.revoke, token_id)
+
+
+async def use_token(db: Database, secret: str, per_minute: int) -> api_tokens.Used:
+    """One request made with the token, counted (and refused when revoked or past its limit)."""
+    return await db.write(api_tokens.use, secret, utcnow(), per_minute)

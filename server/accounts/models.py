@@ -92,3 +92,37 @@ class Session(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = Field(default=None)
+
+
+# What an API token may be allowed (server/accounts/api_tokens.py): a section's reads or
+# writes, and the webhooks of its site.
+API_SCOPES: tuple[str, ...] = (
+    "contacts:read",
+    "contacts:write",
+    "conversations:read",
+    "conversations:write",
+    "proactive:read",
+    "webhooks:manage",
+)
+
+
+class ApiToken(SQLModel, table=True):
+    """A site's key for an integration, sent as ``Authorization: Bearer``. Only its
+    SHA-256 is kept (the token is 256 random bits, so a fast hash is enough) and its
+    first characters, to tell tokens apart. Each use counts in the minute it falls in,
+    in the row itself, so that every server process sees the same count."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(default_factory=lambda: new_id("tok"), primary_key=True, max_length=40)
+    site_id: str = Field(foreign_key="sites.id", index=True, max_length=40)
+    name: str = Field(max_length=100)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    digest: str = Field(unique=True, index=True, max_length=64)
+    hint: str = Field(max_length=16)
+    created_by: str | None = Field(default=None, max_length=40)  # a user's id; None: the command line
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+    window_start: datetime | None = Field(default=None)  # the minute being counted
+    window_uses: int = Field(default=0)
