@@ -32,6 +32,7 @@ from server.web import (
     proactive_api,
     proactive_pages,
     settings_page,
+    tokens_api,
     widget,
     workspace_api,
 )
@@ -172,6 +173,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             contacts_api.field_api,
             methods=["PATCH", "DELETE"],
         ),
+        Route("/api/v1/sites/{key}/tokens", tokens_api.tokens_api, methods=["GET", "POST"]),
+        Route("/api/v1/tokens/{id}", tokens_api.token_api, methods=["DELETE"]),
         Route("/api/v1/sites/{key}/imports", imports_api.upload_api, methods=["POST"]),
         Route("/api/v1/imports/{id}", imports_api.import_api),
         Route("/api/v1/imports/{id}/run", imports_api.run_api, methods=["POST"]),

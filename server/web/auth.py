@@ -19,13 +19,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from server import untrusted
-from server.accounts.access import Access, access_of
+from server.accounts.access import Access, access_of, token_access
 from server.accounts.actions import (
     change_password,
     end_session,
     open_session,
     sign_in_failed,
     sign_in_succeeded,
+    use_token,
 )
 from server.accounts.models import User
 from server.accounts.store import (
@@ -84,8 +85,29 @@ async def current_user(conn: HTTPConnection) -> User:
     return user
 
 
-async def signed_in(conn: HTTPConnection, section: str | None = None) -> Access:
-    """The signed-in user's access, refused (403 section_forbidden) without the section."""
+def bearer_of(conn: HTTPConnection) -> str | None:
+    """The API token a request carries (``Authorization: Bearer …``), if any."""
+    scheme, _, given = conn.headers.get("authorization", "").partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else None
+
+
+async def signed_in(conn: HTTPConnection, section: str | None = None, *, tokens: bool = False) -> Access:
+    """The signed-in user's access, refused (403 section_forbidden) without the section.
+
+    ``tokens``: the route also takes API tokens (``Authorization: Bearer``), which need
+    no CSRF token: the token's scope for the section (read for GET, else write) decides,
+    and each use counts against its limit. Elsewhere a token is refused (403
+    ``token_not_accepted``) rather than mistaken for a missing cookie."""
+    bearer = bearer_of(conn)
+    if bearer is not None:
+        if not tokens or section is None:
+            refused = "this endpoint takes a signed-in session, not an API token"
+            raise Forbidden(refused, code="token_not_accepted")
+        services = services_of(conn)
+        per_minute = services.settings.api_requests_per_minute
+        used = await use_token(services.db, bearer, per_minute)
+        write = isinstance(conn, Request) and conn.method in UNSAFE
+        return token_access(used, section, write)
     user = await current_user(conn)
     access = await services_of(conn).db.read(access_of, user)
     if section is not None:

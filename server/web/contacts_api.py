@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from server import exports, merging, privacy
+from server.accounts.access import Access
 from server.contacts import actions, book, fields
 from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
@@ -38,13 +39,28 @@ def country_of(site: Site) -> str | None:
     return (site.settings.get("contacts") or {}).get("default_country")
 
 
+def actor_of(access: Access) -> Actor:
+    """Who a contact's history says made a change: the teammate, or the API token."""
+    if access.token is not None:
+        return Actor("api", access.token.id, access.token.name)
+    return Actor("agent", access.user.id, access.user.name)
+
+
+async def _token_site(services: Services, access: Access, contact_id: str) -> None:
+    """An API token reaches only its own site's contacts (403 ``token_site``)."""
+    if access.token is not None:
+        access.require_site((await _site_of_contact(services, contact_id)).id)
+
+
 async def contacts_api(request: Request) -> Response:
-    """GET: a page of contacts (q, tag, channel, open, sort, dir, cursor); POST: add one."""
-    access = await signed_in(request, "contacts")
+    """GET: a page of contacts (q, tag, channel, open, sort, dir, cursor); POST: add one.
+    API tokens too (contacts:read, contacts:write)."""
+    access = await signed_in(request, "contacts", tokens=True)
     services = services_of(request)
     site = await _site(services, request.path_params["key"])
+    access.require_site(site.id)
     if request.method == "POST":
-        by = Actor("agent", access.user.id, access.user.name)
+        by = actor_of(access)
         added = await actions.add(services.db, site.id, await read_object(request), by, country_of(site))
         return JSONResponse({"contact": book.summary(added)}, status_code=201)
     filters = list_filters(request.query_params)
@@ -100,26 +116,29 @@ def _limit(raw: str | None) -> int:
 
 
 async def contact_api(request: Request) -> Response:
-    """GET: everything about one contact; PATCH: change its name, email, phone or attributes."""
-    access = await signed_in(request, "contacts")
+    """GET: everything about one contact; PATCH: change its name, email, phone or attributes.
+    API tokens too."""
+    access = await signed_in(request, "contacts", tokens=True)
     services = services_of(request)
     contact_id = request.path_params["id"]
+    await _token_site(services, access, contact_id)
     if request.method == "PATCH":
         site = await _site_of_contact(services, contact_id)
-        by = Actor("agent", access.user.id, access.user.name)
+        by = actor_of(access)
         await actions.change(services.db, contact_id, await read_object(request), by, country_of(site))
     return JSONResponse(await services.db.read(lambda c: _page(c, contact_id)))
 
 
 async def tags_api(request: Request) -> Response:
-    """POST {"add": [...], "remove": [...]}: the contact's tags, by hand."""
-    access = await signed_in(request, "contacts")
+    """POST {"add": [...], "remove": [...]}: the contact's tags, by hand (or an API token)."""
+    access = await signed_in(request, "contacts", tokens=True)
     services = services_of(request)
+    await _token_site(services, access, request.path_params["id"])
     body = await read_object(request)
     add, remove = body.get("add", []), body.get("remove", [])
     if not isinstance(add, list) or not isinstance(remove, list) or set(body) - {"add", "remove"}:
         raise InvalidInput('send {"add": [tags], "remove": [tags]}', code="invalid_tag", field="tags")
-    by = Actor("agent", access.user.id, access.user.name)
+    by = actor_of(access)
     tags = await actions.tag(services.db, request.path_params["id"], add, remove, by)
     return JSONResponse({"tags": tags})
 
@@ -181,7 +200,7 @@ async def upsert_chat_api(request: Request) -> Response:
     if not isinstance(who, dict) or set(who) - {"email", "phone", "user_id", "name"}:
         raise InvalidInput("contact: {email, phone, user_id, name}", code="invalid_input", field="contact")
     user_id = who.get("user_id") if isinstance(who.get("user_id"), str) else None
-    by = Actor("agent", access.user.id, access.user.name)
+    by = actor_of(access)
     country = country_of(site)
 
     def upsert(conn: Any) -> str:
@@ -267,7 +286,7 @@ async def merge_api(request: Request) -> Response:
         source_id=source,
         target_id=target,
         keep=merging.check_keep(body.get("keep")),
-        by=Actor("agent", access.user.id, access.user.name),
+        by=actor_of(access),
     )
     return JSONResponse(await services.db.read(lambda c: _page(c, target)))
 
