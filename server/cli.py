@@ -1,4 +1,4 @@
-"""``parley``: serve, demo, demo-site, migrate, create-user, create-site."""
+"""``parley``: serve, demo, demo-site, migrate, create-user, create-site, create-token."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from server.accounts.models import API_SCOPES
 from server.config import ConfigError, Settings, load_settings
 from server.demo.seed import DEMO_SITE_KEY
 
@@ -179,6 +180,29 @@ def cmd_protocol_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_token(args: argparse.Namespace) -> int:
+    """A site's API token, printed once (only its hash is kept)."""
+    from server.accounts.api_tokens import create
+    from server.db import Database
+    from server.errors import ParleyError
+    from server.sites.store import site_by_key
+
+    db = Database(_settings().database_url)
+    try:
+        site = db.read_sync(site_by_key, args.site)
+        if site is None:
+            sys.exit(f"parley: site_unknown: no site {args.site!r}")
+        made, secret = db.write_sync(lambda c: create(c, site.id, args.name, args.scope, None))
+    except ParleyError as exc:
+        sys.exit(f"parley: {exc.code}: {exc.message}")
+    finally:
+        db.close()
+    print(f"created API token {made.name!r} ({made.id}) for site {site.key}: {', '.join(made.scopes)}")
+    print("the token, shown this once (send it as Authorization: Bearer …):")
+    print(secret)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
@@ -212,6 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     site.add_argument("--domain", action="append", required=True, help="allowed domain (repeatable)")
     site.add_argument("--key", help="public site key (random if omitted)")
 
+    token = sub.add_parser("create-token", help="create a site's API token (printed once)")
+    token.add_argument("--site", required=True, help="the site's key")
+    token.add_argument("--name", required=True, help="what the token is for, e.g. 'shop backend'")
+    token.add_argument(
+        "--scope", nargs="+", required=True, metavar="SCOPE", help="one or more of: " + ", ".join(API_SCOPES)
+    )
+
     args = parser.parse_args(argv)
     if hasattr(args, "log_level"):
         logging.getLogger().setLevel(args.log_level.upper())
@@ -222,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "create-user": cmd_create_user,
         "create-site": cmd_create_site,
+        "create-token": cmd_create_token,
         "protocol-schema": cmd_protocol_schema,
     }
     return commands[args.command](args)

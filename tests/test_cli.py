@@ -38,7 +38,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0013" in done.stdout
+    assert "revision 0014" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(
@@ -168,6 +168,28 @@ async def test_demo_seeds_a_site_and_accounts_that_work(demo: tuple[str, dict[st
     live = [m for m in listed if m["status"] == "live"]
     assert [m["name"] for m in live] == ["Pricing: ask for an email after 10 s"]
     assert len(listed) == 4  # and the three predefined drafts
+
+
+def test_create_token_prints_a_token_the_running_server_takes(
+    tmp_path: Path, demo: tuple[str, dict[str, str]]
+) -> None:
+    base, _ = demo
+    made = parley(
+        tmp_path, "create-token", "--site", "demo", "--name", "Shop backend", "--scope", "contacts:read"
+    )
+    assert made.returncode == 0, made.stderr
+    assert "created API token 'Shop backend'" in made.stdout and "contacts:read" in made.stdout
+    secret = made.stdout.strip().splitlines()[-1]
+    assert secret.startswith("pat_")
+    headers = {"Authorization": f"Bearer {secret}"}
+    listed = httpx.get(f"{base}/api/v1/sites/demo/contacts", headers=headers, timeout=10)
+    assert listed.status_code == 200 and listed.json()["contacts"], listed.text
+    wrote = httpx.post(f"{base}/api/v1/sites/demo/contacts", headers=headers, json={"name": "X"}, timeout=10)
+    assert wrote.status_code == 403 and wrote.json()["code"] == "scope_missing"
+    bad = parley(tmp_path, "create-token", "--site", "demo", "--name", "x", "--scope", "everything")
+    assert bad.returncode != 0 and "invalid_scope" in bad.stderr
+    nowhere = parley(tmp_path, "create-token", "--site", "nope", "--name", "x", "--scope", "contacts:read")
+    assert nowhere.returncode != 0 and "site_unknown" in nowhere.stderr
 
 
 @pytest.mark.anyio
