@@ -7,6 +7,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import signed_in_page
 from tests.harness import Stack
 from tests.helpers import sign_in
@@ -168,6 +169,41 @@ async def test_the_default_country_for_phones_is_chosen_by_name(stack: Stack, br
         assert made.json()["contact"]["phone"] == "+351912345678"
         bad = await http.patch(f"/api/v1/sites/{key}/contact-settings", json={"default_country": "XX"})
         assert (bad.status_code, bad.json()["field"]) == (422, "default_country")
+    finally:
+        await http.aclose()
+        await page.context.close()
+
+
+async def test_an_admin_makes_a_token_sees_it_once_and_revokes_it(stack: Stack, browser: Browser) -> None:
+    page, key, http = await settings(browser, stack)
+    try:
+        form = page.locator("#token-new")
+        await form.get_by_label("Name").fill("Shop <b>backend</b>")
+        await form.get_by_role("checkbox", name="Read contacts").check()
+        await form.get_by_role("checkbox", name="Add and change contacts").check()
+        await form.get_by_role("button", name="Create token").click()
+        shown = page.locator("#token-made")
+        await expect(shown).to_be_focused()
+        secret = await shown.get_by_role("textbox", name="The new token").input_value()
+        assert secret.startswith("pat_")
+        await assert_accessible(page, "/admin/settings, a new API token shown")
+        row = page.locator("#tokens tbody tr").first
+        await expect(row).to_contain_text("Shop <b>backend</b>")  # as text, never as HTML
+        await expect(row).to_contain_text("contacts:read, contacts:write")
+        await expect(row).to_contain_text(secret[:10] + "…")
+        await expect(row).not_to_contain_text(secret)
+
+        async with httpx.AsyncClient(base_url=stack.agent_url) as api:
+            bearer = {"Authorization": f"Bearer {secret}"}
+            assert (await api.get(f"/api/v1/sites/{key}/contacts", headers=bearer)).status_code == 200
+            await page.reload()
+            await expect(page.locator("#tokens tbody tr").first).not_to_contain_text("Never")  # last used
+            await page.get_by_role("button", name="Revoke the token Shop <b>backend</b>").click()
+            await page.get_by_role("dialog").get_by_role("button", name="Revoke").click()
+            await expect(page.locator(".toast")).to_have_text("Revoked the token Shop <b>backend</b>.")
+            await expect(page.locator("#tokens tbody tr").first).to_contain_text("Revoked")
+            after = await api.get(f"/api/v1/sites/{key}/contacts", headers=bearer)
+            assert (after.status_code, after.json()["code"]) == (401, "token_revoked")
     finally:
         await http.aclose()
         await page.context.close()
