@@ -38,7 +38,7 @@ def parley(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProc
 def test_migrate_create_user_and_site(tmp_path: Path) -> None:
     done = parley(tmp_path, "migrate")
     assert done.returncode == 0, done.stderr
-    assert "revision 0014" in done.stdout
+    assert "revision 0015" in done.stdout
     assert parley(tmp_path, "migrate").returncode == 0  # idempotent
 
     made = parley(

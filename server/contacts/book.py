@@ -419,8 +419,11 @@ def listed(
     sortable = func.coalesce(column, literal_column("''")) if f.sort == "name" else column
     order = [sortable.desc(), visitors.c.id.desc()] if f.descending else [sortable.asc(), visitors.c.id.asc()]
     # The page's ids first, then its rows: a search's thousands of candidates are sorted
-    # as (id, name, key), not as whole rows (half the time of a broad search).
-    narrow = query.with_only_columns(visitors.c.id, visitors.c.name, column)
+    # as (id, key), not as whole rows, from an index that holds both (ix_visitors_search_sort).
+    keys = [visitors.c.id, column]
+    if isinstance(found, Matches) and column is not visitors.c.name:
+        keys.append(visitors.c.name)  # Matches.keeps reads it
+    narrow = query.with_only_columns(*keys)
     rows = conn.execute(narrow.order_by(*order).limit(f.limit + 1)).mappings().all()
     if isinstance(found, Matches):
         rows = [r for r in rows if found.keeps({"visitor_id": r["id"], "name": r["name"]})]

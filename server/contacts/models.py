@@ -34,6 +34,18 @@ class Visitor(SQLModel, table=True):
         Index("ix_visitors_site_email", "site_id", text("lower(email)")),
         Index("ix_visitors_site_phone", "site_id", "phone"),
         Index("ux_visitors_search_row", "search_row", unique=True),
+        # A search's candidates (SQLite's search rows) sorted without reading their rows:
+        # search rows are handed out in order, so this index only ever grows at its end.
+        Index(
+            "ix_visitors_search_sort",
+            "search_row",
+            "site_id",
+            "listed_at",
+            "last_seen_at",
+            "id",
+            sqlite_where=text("search_row IS NOT NULL"),
+            postgresql_where=text("search_row IS NOT NULL"),
+        ),
     )
 
     id: str = Field(default_factory=lambda: new_id("vis"), primary_key=True, max_length=40)
