@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    String,
     and_,
     delete,
     exists,
@@ -238,86 +237,62 @@ def _by_trigrams(
     conn: Connection, query: str, words: list[str], digits: str, visitor_id: Any
 ) -> Matches | Any:
     """``matching`` on SQLite's ``visitor_search``: the same answers, from trigrams, by
-    one of three ways chosen on how many visitors the trigrams find:
+    one of three ways chosen on how many visitors the trigrams find. The trigrams are
+    read once: each kind's search rows, up to the cap, are what the chosen way uses.
 
-    - at most ``WALK_ABOVE``: their ids (``Matches``), as with terms, from the search
-      rows already fetched (the trigrams are read once);
-    - at most ``BREAK_EVEN`` * √(contacts), and ``DRIVE_BELOW``: a condition that starts
-      from them, ``visitor_id IN (…)``, so the database fetches and sorts a few thousand
-      rows rather than walking the newest until a page is full (a rare, old match could
-      take it through every row);
-    - more: the walk, which such a common piece fills at once. A walk of N contacts for
-      a page of 50 reads about 50·N/matches rows, and the condition reads each match
-      once at twice a walked row's cost: the two cost the same near 5·√N matches (1,600
-      at 100,000 contacts, 5,000 at a million), as measured here.
+    - at most ``WALK_ABOVE``: their ids (``Matches``), as with terms;
+    - up to the cap (``BREAK_EVEN`` * √contacts, at most ``DRIVE_BELOW``): a condition
+      that starts from those rows, so the database sorts a few thousand of them (from
+      ``ix_visitors_search_sort``, which holds what the sort needs) rather than walking
+      the newest until a page is full (a rare, old match could take it through every row);
+    - more: the walk, which such a common piece fills soon. A walk of N contacts for a
+      page of 50 reads about 50·N/matches rows, the condition each match once: the two
+      cost the same near 5·√N matches (1,600 at 100,000 contacts, 5,000 at a million).
     """
     long_words = [w for w in words if len(w) >= 2]  # " " + the word: a trigram at least
     if len(query) < 3 or (words and not long_words):
         return _walked(query, words, digits, visitor_id)
     # A one-letter word is checked on the candidates' names: "ana s" is the few Ana S.
     short = [w for w in words if len(w) < 2]
-    starts = "".join(
-        f" AND lower(' ' || coalesce(v.name, '')) LIKE :w{i} ESCAPE '\\'" for i in range(len(short))
-    )
-    params: dict[str, Any] = {f"w{i}": f"% {_escaped(w)}%" for i, w in enumerate(short)}
     kinds = {"email": f"email : {_phrase(query)}"}
     if digits:
         kinds["phone"] = f"phone : {_phrase(digits)}"
     if long_words:
         kinds["name"] = " AND ".join(f"name : {_phrase(' ' + w)}" for w in long_words)
-    params.update(kinds)
-
-    def rows_of(kind: str) -> list[int]:
-        sql = "SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?"
-        return list(conn.exec_driver_sql(sql, (kinds[kind], WALK_ABOVE + 1)).scalars().all())
-
-    def count_of(kind: str, cap: int) -> int:
-        sql = "SELECT count(*) FROM (SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?)"
-        return int(conn.exec_driver_sql(sql, (kinds[kind], cap + 1)).scalar_one())
-
-    found = {kind: rows_of(kind) for kind in kinds}
+    # The contacts indexed, all sites together (an index's last entry): a small site in a
+    # big database starts from its matches more often, which stays cheap.
+    indexed = conn.execute(select(func.max(_visitors.c.search_row))).scalar() or 0
+    cap = max(WALK_ABOVE, min(DRIVE_BELOW, int(BREAK_EVEN * math.sqrt(indexed))))
+    sql = "SELECT rowid FROM visitor_search WHERE visitor_search MATCH ? LIMIT ?"
+    found = {
+        kind: list(conn.exec_driver_sql(sql, (match, cap + 1)).scalars().all())
+        for kind, match in kinds.items()
+    }
     count = sum(len(rows) for rows in found.values())
-    if count > WALK_ABOVE:
-        # The contacts indexed, all sites together (an index's last entry): a small site in
-        # a big database starts from its matches more often, which stays cheap.
-        indexed = conn.execute(select(func.max(_visitors.c.search_row))).scalar() or 0
-        cap = min(DRIVE_BELOW, int(BREAK_EVEN * math.sqrt(indexed)))
-        # How many, from the trigrams alone (no visitor row read), up to the cap.
-        if sum(len(rows) if len(rows) <= WALK_ABOVE else count_of(k, cap) for k, rows in found.items()) > cap:
-            return _walked(query, words, digits, visitor_id)
-    if count > WALK_ABOVE and visitor_id is _visitors.c.id:
-        # The contact list: each kind's search rows found in visitors' own index.
-        own_name = func.lower(" " + func.coalesce(_visitors.c.name, ""))
-        return or_(
-            *(
-                and_(
-                    _visitors.c.search_row.in_(
-                        text(f"SELECT rowid FROM visitor_search WHERE visitor_search MATCH :{kind}")
-                        .bindparams(**{kind: match})
-                        .columns(rowid=Integer)
-                    ),
-                    *(own_name.like(f"% {_escaped(w)}%", escape="\\") for w in short if kind == "name"),
-                )
-                for kind, match in kinds.items()
-            )
+    if count > cap:
+        return _walked(query, words, digits, visitor_id)
+    v = _visitors if visitor_id is _visitors.c.id else _visitors.alias("searched")
+    name = func.lower(" " + func.coalesce(v.c.name, ""))
+
+    def of(kind: str) -> Any:
+        """The visitors of the kind's search rows (names: with the one-letter words too)."""
+        rows = text(f"SELECT value FROM json_each(:rows_{kind})").bindparams(
+            **{f"rows_{kind}": json.dumps(found[kind])}
         )
+        starts = [name.like(f"% {_escaped(w)}%", escape="\\") for w in short] if kind == "name" else []
+        return and_(v.c.search_row.in_(rows.columns(value=Integer)), *starts)
+
     if count > WALK_ABOVE:
-        selects = [
-            "SELECT v.id FROM visitor_search s JOIN visitors v ON v.search_row = s.rowid "
-            f"WHERE visitor_search MATCH :{kind}{starts if kind == 'name' else ''}"
-            for kind in kinds
-        ]
-        return visitor_id.in_(text(" UNION ".join(selects)).bindparams(**params).columns(id=String))
+        if v is _visitors:  # the contact list: the condition is on its own rows
+            return or_(*(of(kind) for kind in found))
+        return visitor_id.in_(select(v.c.id).where(or_(*(of(kind) for kind in found))))
 
-    def ids_of(rows: list[int], extra: str = "") -> set[str]:
-        if not rows:
-            return set()
-        sql = f"SELECT v.id FROM visitors v WHERE v.search_row IN (SELECT value FROM json_each(:rows)){extra}"
-        return {r[0] for r in conn.execute(text(sql), {**params, "rows": json.dumps(rows)})}
+    def ids(*kinds_: str) -> set[str]:
+        chosen = [of(k) for k in kinds_ if found[k]]
+        return {r[0] for r in conn.execute(select(v.c.id).where(or_(*chosen)))} if chosen else set()
 
-    named = ids_of(found.get("name", []), starts)
-    sure = ids_of([r for kind, rows in found.items() if kind != "name" for r in rows])
-    return Matches(sure, named, words)
+    named = ids("name") if "name" in found else set()
+    return Matches(ids(*(k for k in found if k != "name")), named, words)
 
 
 def _walked(query: str, words: list[str], digits: str, visitor_id: Any) -> Any:
