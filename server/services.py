@@ -18,6 +18,7 @@ from server.config import Settings
 from server.contacts.runner import ImportRunner
 from server.conversations import automation, housekeeping, queries
 from server.db import Database
+from server.errors import NotFound
 from server.exports import ExportRunner
 from server.proactive.engine import Engine
 from server.realtime import envelopes
@@ -56,6 +57,13 @@ class SiteCache:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key] = (now, site)
+        return site
+
+    async def known(self, key: str) -> Site:
+        """The site with this key, or 404 ``site_unknown``."""
+        site = await self.by_key(key)
+        if site is None:
+            raise NotFound(f"no site {key!r}", code="site_unknown")
         return site
 
     async def change(self, site_id: str, section: str | None, changes: dict[str, Any]) -> Site:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.errors import NotFound
 from server.services import services_of
 from server.sites import widget
 from server.tracking.reports import visitor_profile
@@ -17,15 +16,11 @@ async def widget_settings_api(request: Request) -> Response:
     key = request.path_params["key"]
     if request.method == "GET":
         await current_user(request)
-        site = await services.sites.by_key(key)
-        if site is None:
-            raise NotFound(f"no site {key!r}", code="site_unknown")
+        site = await services.sites.known(key)
         return JSONResponse({"widget": widget.settings_of(site)})
     await signed_in(request, "settings")
     changes = widget.validate(await read_json(request))
-    site = await services.sites.by_key(key)
-    if site is None:
-        raise NotFound(f"no site {key!r}", code="site_unknown")
+    site = await services.sites.known(key)
     site = await services.sites.change(site.id, "widget", changes)
     return JSONResponse({"widget": widget.settings_of(site)})
 

@@ -19,19 +19,12 @@ from server.contacts.book import Actor, Filters
 from server.contacts.store import visitor
 from server.conversations import actions as conversations
 from server.conversations import directory
-from server.errors import Conflict, InvalidInput, NotFound
+from server.errors import Conflict, InvalidInput
 from server.services import Services, services_of
 from server.sites.models import Site
 from server.sites.store import site_by_id
 from server.tracking.reports import latest_visit, visitor_profile
 from server.web.auth import read_object, signed_in
-
-
-async def _site(services: Services, key: str) -> Site:
-    site = await services.sites.by_key(key)
-    if site is None:
-        raise NotFound(f"no site {key!r}", code="site_unknown")
-    return site
 
 
 def country_of(site: Site) -> str | None:
@@ -57,7 +50,7 @@ async def contacts_api(request: Request) -> Response:
     API tokens too (contacts:read, contacts:write)."""
     access = await signed_in(request, "contacts", tokens=True)
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     access.require_site(site.id)
     if request.method == "POST":
         by = actor_of(access)
@@ -193,7 +186,7 @@ async def upsert_chat_api(request: Request) -> Response:
     access = await signed_in(request, "conversations")
     access.require("contacts")
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     body = await read_object(request)
     text, client_id, channel = _chat_fields(body)
     who = body.get("contact")
@@ -295,7 +288,7 @@ async def contact_settings_api(request: Request) -> Response:
     """GET or PATCH {"default_country": "PT" | null}: how phones typed without + are read."""
     await signed_in(request, "settings")
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     if request.method == "PATCH":
         body = await read_object(request)
         country = body.get("default_country")
@@ -320,7 +313,7 @@ async def fields_api(request: Request) -> Response:
     """GET: the site's custom fields (anyone with Contacts); POST: define one (admins)."""
     access = await signed_in(request, "contacts")
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     if request.method == "POST":
         access.require_admin("define contact fields")
         body = await read_object(request)
@@ -337,7 +330,7 @@ async def field_api(request: Request) -> Response:
     access = await signed_in(request, "contacts")
     access.require_admin("define contact fields")
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     key = request.path_params["field"]
     if request.method == "DELETE":
         await actions.undefine_field(services.db, site.id, key)
@@ -354,7 +347,7 @@ async def exports_api(request: Request) -> Response:
     filtered, as CSV, in a background job (admins)."""
     access = await _admin_of(request, "export contacts")
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     body = await read_object(request)
     wrong = next((k for k, v in body.items() if not isinstance(v, str)), None)
     if wrong is not None:

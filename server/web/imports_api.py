@@ -16,7 +16,6 @@ from server.contacts import actions, imports
 from server.errors import InvalidInput
 from server.services import services_of
 from server.web.auth import read_object, signed_in
-from server.web.contacts_api import _site
 
 SAMPLE_ROWS = 5
 
@@ -31,7 +30,7 @@ async def upload_api(request: Request) -> Response:
     """POST the CSV as the body (any encoding), its name in X-Filename (URL-encoded)."""
     access = await _admin(request)
     services = services_of(request)
-    site = await _site(services, request.path_params["key"])
+    site = await services.sites.known(request.path_params["key"])
     made = await actions.upload(
         services.db,
         site_id=site.id,

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.accounts import actions, api_tokens
 from server.accounts.models import API_SCOPES
-from server.errors import InvalidInput, NotFound
+from server.errors import InvalidInput
 from server.services import services_of
 from server.web.auth import read_object, signed_in
 
@@ -22,9 +22,7 @@ async def tokens_api(request: Request) -> Response:
     access.require_admin("manage API tokens")
     services = services_of(request)
     key = request.path_params["key"]
-    site = await services.sites.by_key(key)
-    if site is None:
-        raise NotFound(f"no site {key!r}", code="site_unknown")
+    site = await services.sites.known(key)
     if request.method == "POST":
         body = await read_object(request)
         if set(body) - {"name", "scopes"}:

@@ -155,9 +155,7 @@ async def inbox_settings_api(request: Request) -> Response:
     await signed_in(request, "settings")
     services = services_of(request)
     key = request.path_params["key"]
-    site = await services.sites.by_key(key)
-    if site is None:
-        raise NotFound(f"no site {key!r}", code="site_unknown")
+    site = await services.sites.known(key)
     if request.method == "PATCH":
         changes = workflow.validate(await read_object(request))
         for name in ("greeting_bot", "away_bot"):
