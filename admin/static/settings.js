@@ -13,12 +13,18 @@
 
   // -- inbox settings -------------------------------------------------------------
   const inbox = document.getElementById("inbox");
+  // Nothing can be typed until the saved values are in: a late load would overwrite it.
+  for (const x of inbox.elements) x.disabled = true;
+  inbox.setAttribute("aria-busy", "true");
   const answers = api(`/api/v1/sites/${site}/bot-answers`).then((d) => d.answers).catch(() => []);
   Promise.all([api(`/api/v1/sites/${site}/inbox-settings`), answers]).then(([d, list]) => {
     for (const key of ["greeting_bot", "away_bot"]) {
       for (const a of list) inbox.elements[key].append(new Option(a.name + (a.published ? "" : " (unpublished)"), a.id));
     }
     for (const [k, v] of Object.entries(d.inbox)) if (inbox.elements[k]) inbox.elements[k].value = v == null ? "" : v;
+  }).finally(() => {
+    for (const x of inbox.elements) x.disabled = false;
+    inbox.removeAttribute("aria-busy");
   });
   inbox.addEventListener("submit", async (e) => {
     e.preventDefault();
