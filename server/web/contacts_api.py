@@ -114,11 +114,13 @@ async def contact_api(request: Request) -> Response:
     access = await signed_in(request, "contacts", tokens=True)
     services = services_of(request)
     contact_id = request.path_params["id"]
-    await _token_site(services, access, contact_id)
     if request.method == "PATCH":
-        site = await _site_of_contact(services, contact_id)
+        site = await _site_of_contact(services, contact_id)  # read once: the token's check, the country
+        access.require_site(site.id)
         by = actor_of(access)
         await actions.change(services.db, contact_id, await read_object(request), by, country_of(site))
+    else:
+        await _token_site(services, access, contact_id)
     return JSONResponse(await services.db.read(lambda c: _page(c, contact_id)))
 
 
